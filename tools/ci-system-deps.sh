@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# System packages some tests need (Debian): Chromium for the demo's end-to-end test.
+# Installed only when missing, so a developer machine that has them pays nothing.
+set -u
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing system packages: ${need[*]}"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null \
+      || echo "warning: could not install ${need[*]}; tests that need them will say so"
+  else
+    echo "warning: not root, cannot install ${need[*]}; tests that need them will say so"
+  fi
+fi

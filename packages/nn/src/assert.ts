@@ -4,7 +4,9 @@ import * as tf from '@tensorflow/tfjs-core';
 export function assertRank(x: tf.Tensor, rank: number | number[], what: string): void {
   const ranks = Array.isArray(rank) ? rank : [rank];
   if (!ranks.includes(x.rank)) {
-    throw new Error(`${what}: expected a tensor of rank ${ranks.join(' or ')}, got shape [${x.shape.join(', ')}]`);
+    throw new Error(
+      `${what}: expected a tensor of rank ${ranks.join(' or ')}, got shape [${x.shape.join(', ')}]`,
+    );
   }
 }
 

@@ -1,7 +1,34 @@
 export { assertFinite, assertLastDim, assertPositive, assertRank } from './assert';
+export {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  type Checkpoint,
+  type CheckpointJson,
+  decodeCheckpoint,
+  encodeCheckpoint,
+} from './checkpoint';
 export { closest, editDistance, parseConfig } from './config';
-export * as init from './init';
 export type { Initializer } from './init';
+export * as init from './init';
+export { gelu } from './layers/activations';
+export {
+  type AttentionOptions,
+  type AttentionResult,
+  causalMask,
+  type KVCache,
+  MultiHeadAttention,
+} from './layers/attention';
+export { EncoderBlock, type EncoderBlockOptions } from './layers/encoderBlock';
+export { LayerNorm } from './layers/layerNorm';
+export { Linear, type LinearOptions } from './layers/linear';
+export { Mlp } from './layers/mlp';
 export { dense, matMul, swapLast } from './matmul';
 export { type HostTensor, ParamScope, ParamStore, sameShape } from './params';
 export { Rng } from './rng';
+export {
+  floatToHalf,
+  halfToFloat,
+  readSafetensors,
+  type SafetensorsFile,
+  writeSafetensors,
+} from './safetensors';

@@ -5,20 +5,21 @@ import * as tf from '@tensorflow/tfjs-core';
  * matMul with transposeA/transposeB. On the wasm backend a transposed matMul is 7–10× slower
  * than a plain one (measured: 256³ 1.9 ms vs 13–22 ms), and the default backward pass uses it.
  */
-export const matMul: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor = tf.customGrad(
-  // biome-ignore lint/suspicious/noExplicitAny: tf.customGrad passes tensors and the save callback untyped
-  ((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([a, b]);
-    return {
-      value: tf.matMul(a, b),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sa, sb] = saved;
-        return [tf.matMul(dy, swapLast(sb)), tf.matMul(swapLast(sa), dy)];
-      },
-    };
-    // biome-ignore lint/suspicious/noExplicitAny: see above
-  }) as any,
-) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+export const matMul: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor = tf.customGrad(((
+  a: tf.Tensor,
+  b: tf.Tensor,
+  save: tf.GradSaveFunc,
+) => {
+  save([a, b]);
+  return {
+    value: tf.matMul(a, b),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sa, sb] = saved;
+      return [tf.matMul(dy, swapLast(sb)), tf.matMul(swapLast(sa), dy)];
+    },
+  };
+  // biome-ignore lint/suspicious/noExplicitAny: see above
+}) as any) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
 /** Transposes the last two axes. */
 export function swapLast(x: tf.Tensor): tf.Tensor {
@@ -35,8 +36,10 @@ export function dense(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   if (inDim !== w.shape[0]) {
     throw new Error(`dense: input has ${inDim} features, weight expects ${w.shape[0]} (weight [${w.shape}])`);
   }
-  const lead = x.shape.slice(0, -1);
-  const y = matMul(x.rank === 2 ? x : tf.reshape(x, [-1, inDim]), w);
-  const yb = b ? tf.add(y, b) : y;
-  return x.rank === 2 ? yb : tf.reshape(yb, [...lead, w.shape[1] as number]);
+  return tf.tidy(() => {
+    const lead = x.shape.slice(0, -1);
+    const y = matMul(x.rank === 2 ? x : tf.reshape(x, [-1, inDim]), w);
+    const yb = b ? tf.add(y, b) : y;
+    return x.rank === 2 ? yb : tf.reshape(yb, [...lead, w.shape[1] as number]);
+  });
 }

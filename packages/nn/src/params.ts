@@ -26,7 +26,8 @@ export class ParamStore {
       throw new Error(`ParamStore: parameter '${name}' has an invalid shape [${shape.join(', ')}]`);
     }
     const trainable = opts.trainable ?? true;
-    const v = tf.tidy(() => tf.variable(tf.tensor(init(shape, this.rng), shape, 'float32'), trainable, name));
+    // tf.variable names are global to the engine, so the store keeps its own names and lets tfjs pick unique ones.
+    const v = tf.tidy(() => tf.variable(tf.tensor(init(shape, this.rng), shape, 'float32'), trainable));
     this.vars.set(name, v);
     if (!trainable) this.frozen.add(name);
     return v;
@@ -87,14 +88,17 @@ export class ParamStore {
     const where = opts.source ? ` (from ${opts.source})` : '';
     for (const [n, t] of Object.entries(tensors)) {
       const v = this.vars.get(n);
-      if (!v) throw new Error(`ParamStore.load${where}: unexpected tensor '${n}': the model has no such parameter`);
+      if (!v)
+        throw new Error(`ParamStore.load${where}: unexpected tensor '${n}': the model has no such parameter`);
       if (!sameShape(v.shape, t.shape)) {
         throw new Error(
           `ParamStore.load${where}: tensor '${n}' has shape [${t.shape.join(', ')}], expected [${v.shape.join(', ')}]`,
         );
       }
       if (t.data.length !== v.size) {
-        throw new Error(`ParamStore.load${where}: tensor '${n}' holds ${t.data.length} values, expected ${v.size}`);
+        throw new Error(
+          `ParamStore.load${where}: tensor '${n}' holds ${t.data.length} values, expected ${v.size}`,
+        );
       }
     }
     if (opts.strict ?? true) {

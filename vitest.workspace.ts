@@ -9,7 +9,7 @@ export default defineWorkspace([
     extends: './vitest.shared.ts',
     test: {
       name: 'wasm',
-      include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
+      include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'tools/test/**/*.test.ts'],
       env: { SYMSEQ_BACKEND: 'wasm' },
     },
   },

@@ -1,0 +1,12 @@
+import { defineConfig } from 'tsup';
+
+// The CLI is one ESM bundle; workspace packages and tfjs stay external (resolved from node_modules).
+export default defineConfig({
+  entry: ['src/cli.ts'],
+  format: ['esm'],
+  target: 'node20',
+  platform: 'node',
+  sourcemap: true,
+  clean: true,
+  banner: { js: '#!/usr/bin/env node' },
+});

@@ -1,1 +1,39 @@
-export {};
+export {
+  DinoLoss,
+  type DinoLossConfig,
+  dinoLossConfigSchema,
+  type ResolvedDinoLossConfig,
+} from './dino-loss';
+export {
+  cosineFeatureLoss,
+  type FeatureRegressionConfig,
+  FeatureRegressionLoss,
+  featureRegressionConfigSchema,
+  mseFeatureLoss,
+} from './feature-regression';
+export { LossReadback, type LossValues } from './loss-readback';
+export {
+  MultiLengthLoss,
+  type MultiLengthLossConfig,
+  type MultiLengthResult,
+  multiLengthLossConfigSchema,
+  type PerLength,
+} from './multi-length';
+export { softCrossEntropy } from './soft-cross-entropy';
+export { stopGradient } from './stop-gradient';
+export {
+  type SymbolEntropies,
+  type SymbolEntropyOptions,
+  type SymbolInput,
+  symbolEntropies,
+} from './symbol-entropy';
+export {
+  infoMaxLoss,
+  SymbolRegularizer,
+  type SymbolRegularizerConfig,
+  type SymbolRegularizerResult,
+  symbolRegularizerConfigSchema,
+  usageLoss,
+} from './symbol-regularizer';
+export { type TeacherTemperatureSchedule, teacherTemperatureAt } from './temperature-schedule';
+export { pairedViewLoss, type ViewPairing, viewPairs } from './view-pairing';

@@ -1,0 +1,77 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { encodeCommand, evalCommand, trainCommand } from './run';
+
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got '${v}'`);
+  return n;
+};
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+const backendOption = () =>
+  new Option('--backend <name>', 'TensorFlow.js backend').choices([
+    'auto',
+    'tensorflow-gpu',
+    'tensorflow',
+    'wasm',
+    'cpu',
+  ]);
+
+const program = new Command()
+  .name('symseq')
+  .description('Learn, without labels, to describe images as short sequences of discrete symbols.')
+  .showHelpAfterError();
+
+program
+  .command('train')
+  .description(
+    'train a symbolic student on cached teacher features, then print the k-NN table for lengths 1, 2, 4, 8',
+  )
+  .option(
+    '--preset <name>',
+    'built-in config: cpu (MobileNet, CIFAR-10, ~15 min on 2 cores) or paper (DINO ViT-B/16, GPU)',
+  )
+  .option('-c, --config <file>', 'JSON config file, merged over the preset')
+  .option('--data-dir <dir>', 'dataset folder (default: $CIFAR10_DIR)')
+  .option(
+    '--teacher <path>',
+    'teacher weights: MobileNet folder ($MOBILENET_DIR) or ViT .safetensors ($VIT_WEIGHTS)',
+  )
+  .option('-o, --out <dir>', 'run folder (config, metrics.jsonl, checkpoints, report)')
+  .option('--epochs <n>', 'training epochs', int)
+  .option('--seed <n>', 'random seed', int)
+  .option('--train-limit <n>', 'use n training images (balanced)', int)
+  .option('--test-limit <n>', 'use n test images (balanced)', int)
+  .option('--set <key=value>', 'override any config key, e.g. --set optim.lr=5e-4 (repeatable)', collect)
+  .addOption(backendOption())
+  .option('--resume', 'continue from the run folder’s latest checkpoint')
+  .option('--strict', 'stop at the first unreadable image instead of skipping it')
+  .option('-q, --quiet', 'no progress bars')
+  .action(async (o) => trainCommand(o));
+
+program
+  .command('eval')
+  .description('k-NN table (lengths 1, 2, 4, 8) of a trained run; rewrites its report')
+  .requiredOption('-r, --run <dir>', 'run folder written by train')
+  .option('--data-dir <dir>', 'dataset folder, if it moved')
+  .option('--teacher <path>', 'teacher weights, if they moved')
+  .addOption(backendOption())
+  .option('-q, --quiet', 'no progress bars')
+  .action(async (o) => evalCommand(o));
+
+program
+  .command('encode')
+  .description('symbols of images: one JSON line per image, {"file", "symbols"}')
+  .requiredOption('-r, --run <dir>', 'run folder written by train')
+  .argument('<inputs...>', 'image files or folders (searched recursively)')
+  .option('-o, --out <file>', 'write JSONL here (default: stdout)')
+  .option('--teacher <path>', 'teacher weights, if they moved')
+  .option('--strict', 'stop at the first unreadable image instead of skipping it')
+  .addOption(backendOption())
+  .action(async (inputs: string[], o) => {
+    await encodeCommand({ ...o, inputs });
+  });
+
+program.parseAsync(process.argv).catch((e: Error) => {
+  console.error(`symseq: ${e.message}`);
+  process.exit(1);
+});

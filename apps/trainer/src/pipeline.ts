@@ -1,0 +1,194 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  buildFeatureCache,
+  fileSystemModelHandler,
+  type ImageDataset,
+  loadFeatureCache,
+  openCifar10,
+  openImageFolder,
+  resolveCifar10,
+} from '@symseq/data';
+import {
+  loadVisionTransformer,
+  MOBILENET_V1_075_URL,
+  mobilenetTeacher,
+  type Teacher,
+} from '@symseq/vit-teacher';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadLayersModel } from '@tensorflow/tfjs-layers';
+import type { TrainConfig } from './config';
+import type { FeatureSet } from './features';
+
+export interface Splits {
+  train: ImageDataset;
+  test: ImageDataset;
+}
+
+/** Every `n/limit`-th image: on class-sorted folders this keeps the classes balanced. */
+export function strideSubset(ds: ImageDataset, limit?: number): ImageDataset {
+  if (!limit || limit >= ds.length) return ds;
+  const stride = ds.length / limit;
+  return ds.subset(Array.from({ length: limit }, (_, i) => Math.floor(i * stride)));
+}
+
+export async function openSplits(
+  config: TrainConfig,
+  opts: { quiet?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Promise<Splits> {
+  const { data } = config;
+  const cacheDir = join(config.cache.dir, 'pixels');
+  let train: ImageDataset;
+  let test: ImageDataset;
+  if (data.dataset === 'cifar10') {
+    const source = resolveCifar10({ dir: data.dir, env: opts.env ?? process.env, flag: '--data-dir' });
+    const o = { cacheDir, quiet: opts.quiet, strict: data.strict };
+    train = await openCifar10(source, 'train', o);
+    test = await openCifar10(source, 'test', o);
+  } else {
+    const root = data.dir ?? (opts.env ?? process.env).SYMSEQ_DATA_DIR;
+    if (!root)
+      throw new Error('data.dataset is imagefolder: pass --data-dir <root> (holding <split>/<class>/*.jpg)');
+    const size = config.teacher.inputSize;
+    const o = { root, imageSize: size, cacheDir, quiet: opts.quiet, strict: data.strict };
+    train = await openImageFolder({ ...o, split: data.trainSplit });
+    test = await openImageFolder({ ...o, split: data.testSplit });
+    for (const [name, ds] of [
+      ['train', train],
+      ['test', test],
+    ] as const) {
+      const skipped = (ds as { skipped?: { file: string; reason: string }[] }).skipped ?? [];
+      if (skipped.length) {
+        console.warn(
+          `${name}: skipped ${skipped.length} unreadable image(s), e.g. ${skipped[0].file}: ${skipped[0].reason}`,
+        );
+      }
+    }
+    if (train.classes.join() !== test.classes.join()) {
+      throw new Error(`${root}: ${data.trainSplit} and ${data.testSplit} have different class folders`);
+    }
+  }
+  return { train: strideSubset(train, data.trainLimit), test: strideSubset(test, data.testLimit) };
+}
+
+export const VIT_URLS: Record<string, string> = {
+  'vit-s16': 'https://huggingface.co/facebook/dino-vits16/resolve/main/model.safetensors',
+  'vit-s8': 'https://huggingface.co/facebook/dino-vits8/resolve/main/model.safetensors',
+  'vit-b16': 'https://huggingface.co/facebook/dino-vitb16/resolve/main/model.safetensors',
+  'vit-b8': 'https://huggingface.co/facebook/dino-vitb8/resolve/main/model.safetensors',
+};
+
+/** Is `url` reachable within a few seconds? Used to stop at once, offline, with a useful message. */
+async function reachable(url: string): Promise<boolean> {
+  try {
+    const r = await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(5000) });
+    return r.ok || r.status === 302 || r.status === 301;
+  } catch {
+    return false;
+  }
+}
+
+export async function loadTeacher(
+  config: TrainConfig,
+  opts: { env?: NodeJS.ProcessEnv; onProgress?: (loaded: number, total?: number) => void } = {},
+): Promise<Teacher> {
+  const env = opts.env ?? process.env;
+  const t = config.teacher;
+  if (t.kind === 'mobilenet') {
+    const path = t.path ?? env.MOBILENET_DIR;
+    let model: Awaited<ReturnType<typeof loadLayersModel>>;
+    if (path) {
+      const json = path.endsWith('.json') ? path : join(path, 'model.json');
+      if (!existsSync(json)) {
+        throw new Error(
+          `MobileNet teacher: ${resolve(json)} does not exist. Pass --teacher <folder with model.json> or set MOBILENET_DIR.`,
+        );
+      }
+      model = await loadLayersModel(fileSystemModelHandler(path));
+    } else {
+      if (!(await reachable(MOBILENET_V1_075_URL))) {
+        throw new Error(
+          `MobileNet teacher: no local model given and ${MOBILENET_V1_075_URL} is not reachable.\n` +
+            '  Pass --teacher <folder with model.json and its shards> or set MOBILENET_DIR.',
+        );
+      }
+      model = await loadLayersModel(MOBILENET_V1_075_URL);
+    }
+    return mobilenetTeacher({ model: model as never, inputSize: t.inputSize, layer: t.tokensLayer });
+  }
+  const path = t.path ?? env.VIT_WEIGHTS;
+  const url = VIT_URLS[t.arch];
+  if (path && !/^https?:/.test(path)) {
+    if (!existsSync(path) || !statSync(path).isFile()) {
+      throw new Error(
+        `ViT teacher: ${resolve(path)} is not a file. Pass --teacher <model.safetensors> or set VIT_WEIGHTS.`,
+      );
+    }
+    return loadVisionTransformer(new Uint8Array(readFileSync(path)), {
+      config: t.arch,
+      inputSize: t.inputSize,
+      name: path,
+    });
+  }
+  const source = path ?? url;
+  if (!(await reachable(source))) {
+    throw new Error(
+      `ViT teacher (${t.arch}) needs DINO weights, and ${source} is not reachable (offline?).\n` +
+        `  Download ${url} (the Hugging Face facebook/dino-${t.arch.replace('-', '')} model.safetensors) on a machine with internet,\n` +
+        '  then pass --teacher /path/to/model.safetensors or set VIT_WEIGHTS. timm/DINO-named safetensors work too.',
+    );
+  }
+  return loadVisionTransformer(source, {
+    config: t.arch,
+    inputSize: t.inputSize,
+    onProgress: opts.onProgress,
+  });
+}
+
+/** Teacher features of a split: from the cache when it matches, else computed (with a progress bar) and cached. */
+export async function featuresOf(
+  config: TrainConfig,
+  teacher: Teacher,
+  ds: ImageDataset,
+  split: string,
+  views: number,
+  opts: { quiet?: boolean } = {},
+): Promise<FeatureSet> {
+  const dir = join(
+    config.cache.dir,
+    'features',
+    `${teacher.id.replace(/[^\w.@-]+/g, '_')}`,
+    `${split}-v${views}`,
+  );
+  const res = await buildFeatureCache({
+    dir,
+    dataset: ds,
+    featurize: (images) =>
+      tf.tidy(() => {
+        const o = teacher.forward(images);
+        return { tokens: o.tokens, pooled: o.pooled };
+      }),
+    teacherId: teacher.id,
+    inputSize: teacher.inputSize,
+    views,
+    seed: config.seed,
+    dtype: config.cache.dtype,
+    batchSize: config.teacher.batchSize,
+    quiet: opts.quiet,
+  });
+  if (!opts.quiet) console.error(`features ${split}: ${res.status} (${dir})`);
+  const arrays = await loadFeatureCache(dir);
+  const [n, v, N, D] = res.manifest.shapes!.tokens;
+  return {
+    n,
+    views: v,
+    tokensPerView: N,
+    tokenDim: D,
+    pooledDim: res.manifest.shapes!.pooled[2],
+    grid: teacher.dims.grid,
+    tokens: arrays.tokens,
+    pooled: arrays.pooled,
+    labels: arrays.labels,
+    classes: [...res.manifest.classes],
+  };
+}

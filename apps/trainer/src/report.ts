@@ -1,0 +1,78 @@
+import { join } from 'node:path';
+import { writeFileAtomic, writeJsonAtomic } from '@symseq/data';
+import type { TrainConfig } from './config';
+import type { EvalResult } from './evaluate';
+import { accuracyVsLengthSvg, PAPER_CIFAR10 } from './plot';
+
+export interface RunFacts {
+  backend: string;
+  teacherId: string;
+  trainImages: number;
+  testImages: number;
+  steps?: number;
+  trainSeconds?: number;
+  featureSeconds?: number;
+  finalLoss?: number;
+  command?: string;
+}
+
+/** The k-NN table as Markdown, one row per prefix length. */
+export function resultTable(r: EvalResult): string {
+  const lines = [
+    '| symbols | k-NN top-1 | k-NN top-5 | symbolic k-NN top-1 | NMI(prefix, class) | perplexity at position |',
+    '|---:|---:|---:|---:|---:|---:|',
+    ...r.rows.map(
+      (x) =>
+        `| ${x.length} | ${x.top1.toFixed(2)}% | ${x.top5.toFixed(2)}% | ${x.symbolicTop1.toFixed(2)}% | ${x.nmi.toFixed(3)} | ${x.perplexity.toFixed(1)} |`,
+    ),
+  ];
+  return lines.join('\n');
+}
+
+export async function writeReport(
+  out: string,
+  config: TrainConfig,
+  r: EvalResult,
+  facts: RunFacts,
+): Promise<void> {
+  const disc = ((config.student as { discretizer?: { kind?: string } }).discretizer?.kind ??
+    'temperature') as string;
+  const paper = PAPER_CIFAR10.map(([l, a]) => `${a}% at ${l}`).join(', ');
+  const md = [
+    `# symseq run: ${config.name}`,
+    '',
+    `Teacher \`${facts.teacherId}\`, discretizer \`${disc}\`, objective \`${config.objective.kind}\`, backend \`${facts.backend}\`.`,
+    `k-NN (k=${config.eval.k}, T=${config.eval.temperature}, cosine): bank = ${r.bank} training images, queries = ${r.queries} test images.`,
+    '',
+    resultTable(r),
+    '',
+    `Teacher ceiling (k-NN on its pooled features): top-1 ${r.teacher.top1.toFixed(2)}%, top-5 ${r.teacher.top5.toFixed(2)}%.`,
+    `Symbol usage on the test set: ${r.usage.used}/${r.usage.vocab} symbols used, perplexity ${r.usage.perplexity.toFixed(1)}.`,
+    `Paper (arXiv 2503.04900, ViT-B/16 DINO teacher, CIFAR-10): ${paper}.`,
+    '',
+    facts.steps !== undefined
+      ? `Training: ${facts.steps} steps in ${(facts.trainSeconds ?? 0).toFixed(0)} s, final loss ${facts.finalLoss?.toFixed(4)}.`
+      : '',
+    facts.command ? `Command: \`${facts.command}\`` : '',
+    '',
+    '![accuracy vs length](accuracy.svg)',
+    '',
+  ].join('\n');
+  await writeFileAtomic(join(out, 'report.md'), md);
+  await writeJsonAtomic(join(out, 'report.json'), { config, facts, result: r, paper: PAPER_CIFAR10 });
+  const svg = accuracyVsLengthSvg(
+    [
+      { label: `symseq (${disc})`, points: r.rows.map((x) => [x.length, x.top1]), colour: '#1f77b4' },
+      { label: 'symbolic k-NN', points: r.rows.map((x) => [x.length, x.symbolicTop1]), colour: '#2ca02c' },
+      {
+        label: 'teacher ceiling',
+        points: r.rows.map((x) => [x.length, r.teacher.top1]),
+        colour: '#7f7f7f',
+        dashed: true,
+      },
+      { label: 'paper (ViT-B/16)', points: PAPER_CIFAR10, colour: '#d62728', dashed: true },
+    ],
+    `k-NN accuracy vs symbols — ${config.name}`,
+  );
+  await writeFileAtomic(join(out, 'accuracy.svg'), svg);
+}

@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { expect } from 'vitest';
+
+export interface HostJson {
+  shape: number[];
+  data: number[];
+}
+
+export interface DinoStep {
+  step: number;
+  teacherTemp: number;
+  studentViews: HostJson;
+  teacherViews: HostJson;
+  loss: number;
+  gradStudent: HostJson;
+  centerAfter: HostJson;
+}
+
+export interface DinoScenario {
+  config: {
+    outDim: number;
+    batch: number;
+    studentViews: number;
+    teacherViews: number;
+    warmupTeacherTemp: number;
+    teacherTemp: number;
+    warmupTeacherTempSteps: number;
+    studentTemp: number;
+    centerMomentum: number;
+    pairing?: 'cross' | 'same';
+  };
+  steps: DinoStep[];
+}
+
+export interface MultiLengthScenario {
+  config: {
+    outDim: number;
+    batch: number;
+    warmupTeacherTemp: number;
+    teacherTemp: number;
+    warmupTeacherTempSteps: number;
+    studentTemp: number;
+    centerMomentum: number;
+    lengths: number[];
+    weights: number[] | null;
+    normalizeWeights: boolean;
+    resolvedWeights: number[];
+  };
+  steps: {
+    step: number;
+    teacherTemp: number;
+    students: Record<string, HostJson>;
+    teacher: HostJson;
+    total: number;
+    perLength: Record<string, number>;
+    gradStudents: Record<string, HostJson>;
+    centerAfter: HostJson;
+  }[];
+}
+
+export interface LossFixture {
+  source: string;
+  dinoMultiCrop: DinoScenario;
+  dinoSameView: DinoScenario;
+  dinoSinglePair: DinoScenario;
+  multiLengthDefault: MultiLengthScenario;
+  multiLengthGiven: MultiLengthScenario;
+  multiLengthNormalized: MultiLengthScenario;
+  featureRegression: {
+    student: HostJson;
+    teacher: HostJson;
+    cosine: { loss: number; gradStudent: HostJson };
+    mse: { loss: number; gradStudent: HostJson };
+  };
+  regularizers: {
+    logits: HostJson;
+    marginalEntropy: number;
+    sampleEntropy: number;
+    usageLoss: number;
+    infoMaxLoss: number;
+    gradUsageLogits: HostJson;
+    gradInfoMaxLogits: HostJson;
+  };
+}
+
+/** Fixture written by tools/reference/loss_reference.py (PyTorch, float64). */
+export function loadFixture(): LossFixture {
+  return JSON.parse(
+    readFileSync(new URL('./fixtures/loss_reference.json', import.meta.url), 'utf8'),
+  ) as LossFixture;
+}
+
+export function toTensor(h: HostJson): tf.Tensor {
+  return tf.tensor(h.data, h.shape, 'float32');
+}
+
+/** Asserts |a − e| ≤ atol + rtol·|e| elementwise, reporting the worst element. */
+export function expectClose(
+  actual: ArrayLike<number> | number,
+  expected: ArrayLike<number> | number,
+  atol = 1e-5,
+  rtol = 1e-4,
+): void {
+  const a = typeof actual === 'number' ? [actual] : Array.from(actual);
+  const e = typeof expected === 'number' ? [expected] : Array.from(expected);
+  expect(a.length).toBe(e.length);
+  let worst = -1;
+  let worstExcess = 0;
+  for (let i = 0; i < a.length; i++) {
+    const excess = Math.abs(a[i] - e[i]) - (atol + rtol * Math.abs(e[i]));
+    if (!(excess <= 0) && (worst < 0 || !(excess <= worstExcess))) {
+      worst = i;
+      worstExcess = excess;
+    }
+  }
+  if (worst >= 0) {
+    throw new Error(
+      `element ${worst}: got ${a[worst]}, expected ${e[worst]} (atol ${atol}, rtol ${rtol}); ${a.length} elements`,
+    );
+  }
+}

@@ -277,7 +277,7 @@ async function restoreOptimizer(
   for (const v of variables) zero[v.name] = tf.zerosLike(v);
   const saved = variables.map((v) => v.clone());
   optimizer.applyGradients(zero as unknown as Record<string, tf.Variable>);
-  variables.forEach((v, i) => v.assign(saved[i]));
+  for (let i = 0; i < variables.length; i++) variables[i].assign(saved[i]);
   tf.dispose([...saved, ...Object.values(zero)]);
   const current = await optimizer.getWeights();
   if (current.length !== names.length) {

@@ -96,6 +96,8 @@ export const trainConfigSchema = z
       })
       .strict()
       .default({}),
+    /** Append a line to metrics.jsonl every N optimizer steps. */
+    logEvery: positiveInt.default(10),
     /** Write a checkpoint every N optimizer steps (and at the end of every epoch). */
     checkpointEvery: positiveInt.default(500),
     out: z.string().default('runs/run'),

@@ -121,7 +121,7 @@ export async function train(
         }
         step++;
         bar.increment();
-        if (step % 10 === 0 || step === stopAt) {
+        if (step % config.logEvery === 0 || step === stopAt) {
           appendFileSync(
             metricsPath,
             `${JSON.stringify({ step, epoch, lr, ...values, time: (Date.now() - started) / 1000 })}\n`,
@@ -139,6 +139,8 @@ export async function train(
     }
   } finally {
     bar.stop();
+    optimizer.dispose();
+    dino?.dispose();
   }
   return { student, steps: step, finalLoss, seconds: (Date.now() - started) / 1000, teacherHead };
 
@@ -206,6 +208,8 @@ export async function train(
         shape: t.shape.length ? [...t.shape] : [1],
         data: (await t.data()) as Float32Array,
       };
+      // getWeights() makes a fresh tensor for the iteration count; the slots are the optimizer's own.
+      if (!(t instanceof tf.Variable)) t.dispose();
     }
     await ckpt.save(await student.save({ step: stepNow, epoch, config: config.name }), {
       step: stepNow,
@@ -275,7 +279,7 @@ async function restoreOptimizer(
   if (!names.length) return;
   const zero: tf.NamedTensorMap = {};
   for (const v of variables) zero[v.name] = tf.zerosLike(v);
-  const saved = variables.map((v) => v.clone());
+  const saved = variables.map((v) => tf.clone(v));
   optimizer.applyGradients(zero as unknown as Record<string, tf.Variable>);
   for (let i = 0; i < variables.length; i++) variables[i].assign(saved[i]);
   tf.dispose([...saved, ...Object.values(zero)]);

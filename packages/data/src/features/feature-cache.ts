@@ -1,0 +1,500 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Rng } from '@symseq/nn';
+import * as tf from '@tensorflow/tfjs-core';
+import { writeFileAtomic, writeJsonAtomic } from '../atomic-write';
+import { type AugmentationConfigInput, parseAugmentationConfig } from '../augment/config';
+import { DinoAugmentation } from '../augment/dino-augmentation';
+import { batchToTensor, type ImageDataset } from '../datasets/image-dataset';
+import { createProgress } from '../progress';
+import { float16ToFloat32, float32ToFloat16 } from './float16';
+
+export const FEATURE_CACHE_FORMAT = 'symseq-feature-cache';
+export const FEATURE_CACHE_VERSION = 1;
+
+export type FeatureDtype = 'float16' | 'float32';
+
+/** A frozen teacher: [B, S, S, 3] images in [0, 1] → patch tokens [B, N, D] and pooled features [B, D]. */
+export type Featurizer = (
+  images: tf.Tensor4D,
+) => { tokens: tf.Tensor; pooled: tf.Tensor } | Promise<{ tokens: tf.Tensor; pooled: tf.Tensor }>;
+
+export interface FeatureCacheOptions {
+  /** Folder of the cache (created if missing); holds `manifest.json` and `shard-NNNNN.bin`. */
+  dir: string;
+  dataset: ImageDataset;
+  featurize: Featurizer;
+  /** Names the teacher and its weights; a different id means different features. */
+  teacherId: string;
+  /** Side of the square images given to the teacher. */
+  inputSize: number;
+  /** Augmented views per image besides the clean one (view 0); 0 stores only the clean image. */
+  views?: number;
+  /** Augmentation of the extra views (DINO's first global view by default); its size is `inputSize`. */
+  augmentation?: AugmentationConfigInput;
+  /** Seed of the augmentations. */
+  seed?: number;
+  /** float16 halves disk and memory at ~3 significant digits. */
+  dtype?: FeatureDtype;
+  /** Images per teacher call. */
+  batchSize?: number;
+  /** Images per shard: the unit that survives an interruption. */
+  shardSize?: number;
+  quiet?: boolean;
+}
+
+/** What must match for a cache to be reused. */
+export interface FeatureCacheKey {
+  teacherId: string;
+  inputSize: number;
+  datasetFingerprint: string;
+  count: number;
+  views: number;
+  augmentation: unknown;
+  seed: number;
+  dtype: FeatureDtype;
+  shardSize: number;
+}
+
+export interface FeatureCacheManifest {
+  format: typeof FEATURE_CACHE_FORMAT;
+  version: number;
+  key: FeatureCacheKey;
+  /** Views stored per image: the clean one plus `key.views` augmented ones. */
+  viewCount: number;
+  /** Known once the first shard is computed. */
+  shapes: { tokens: [number, number, number, number]; pooled: [number, number, number] } | null;
+  shards: number;
+  classes: string[];
+  labels: number[];
+  complete: boolean;
+}
+
+export interface BuildFeatureCacheResult {
+  /** `reused`: nothing computed; `resumed`: completed shards kept; `built`: computed from scratch. */
+  status: 'reused' | 'resumed' | 'built';
+  /** Shards computed by this call. */
+  computedShards: number;
+  manifest: FeatureCacheManifest;
+}
+
+const MANIFEST = 'manifest.json';
+
+export function shardFileName(index: number): string {
+  return `shard-${String(index).padStart(5, '0')}.bin`;
+}
+
+/**
+ * Runs the frozen teacher over a dataset once and stores its features on disk in shards. A cache whose
+ * manifest matches (teacher id, input size, dataset fingerprint, views, augmentation, seed, dtype) is
+ * reused; one that does not is deleted and rebuilt; an interrupted build keeps its finished shards and
+ * computes only the rest (each shard's augmentations come from its own seeded stream, so a resumed cache
+ * equals an uninterrupted one). Every file is written atomically.
+ */
+export async function buildFeatureCache(options: FeatureCacheOptions): Promise<BuildFeatureCacheResult> {
+  const views = options.views ?? 0;
+  const batchSize = options.batchSize ?? 32;
+  const shardSize = options.shardSize ?? 1024;
+  const dtype = options.dtype ?? 'float16';
+  const seed = options.seed ?? 0;
+  const { dataset, inputSize } = options;
+  for (const [name, v, min] of [
+    ['views', views, 0],
+    ['batchSize', batchSize, 1],
+    ['shardSize', shardSize, 1],
+    ['inputSize', inputSize, 1],
+  ] as const) {
+    if (!(Number.isInteger(v) && v >= min))
+      throw new Error(`buildFeatureCache: ${name} must be an integer >= ${min}, got ${v}`);
+  }
+  if (dtype !== 'float16' && dtype !== 'float32') {
+    throw new Error(`buildFeatureCache: dtype must be 'float16' or 'float32', got '${dtype}'`);
+  }
+  let augmentation: DinoAugmentation | undefined;
+  if (views > 0) {
+    const requested = options.augmentation ?? {};
+    if (requested.size !== undefined && requested.size !== inputSize) {
+      throw new Error(
+        `buildFeatureCache: augmentation.size ${requested.size} differs from inputSize ${inputSize}`,
+      );
+    }
+    augmentation = new DinoAugmentation(parseAugmentationConfig({ ...requested, size: inputSize }));
+  }
+  const key: FeatureCacheKey = {
+    teacherId: options.teacherId,
+    inputSize,
+    datasetFingerprint: dataset.fingerprint(),
+    count: dataset.length,
+    views,
+    augmentation: augmentation?.config ?? null,
+    seed,
+    dtype,
+    shardSize,
+  };
+  const dir = options.dir;
+  await mkdir(dir, { recursive: true }).catch((e) => {
+    throw new Error(`buildFeatureCache: cannot create cache folder ${dir}: ${(e as Error).message}`);
+  });
+  const shards = Math.ceil(dataset.length / shardSize);
+  const viewCount = views + 1;
+
+  const existing = await readManifest(dir);
+  let manifest: FeatureCacheManifest;
+  let status: BuildFeatureCacheResult['status'];
+  const done = new Set<number>();
+  if (existing && stableJson(existing.key) === stableJson(key)) {
+    manifest = existing;
+    if (manifest.shapes) {
+      for (let s = 0; s < shards; s++) {
+        if (await shardIsComplete(dir, manifest, s)) done.add(s);
+      }
+    }
+    status = done.size === shards && manifest.complete ? 'reused' : 'resumed';
+    if (status === 'reused') return { status, computedShards: 0, manifest };
+  } else {
+    await removeShards(dir);
+    manifest = {
+      format: FEATURE_CACHE_FORMAT,
+      version: FEATURE_CACHE_VERSION,
+      key,
+      viewCount,
+      shapes: null,
+      shards,
+      classes: [...dataset.classes],
+      labels: Array.from(dataset.labels),
+      complete: false,
+    };
+    await writeJsonAtomic(join(dir, MANIFEST), manifest);
+    status = 'built';
+  }
+
+  const todo = Array.from({ length: shards }, (_, s) => s).filter((s) => !done.has(s));
+  const images = todo.reduce((n, s) => n + shardLength(manifest, s), 0);
+  const progress = createProgress({
+    label: 'teacher features',
+    total: images * viewCount,
+    unit: 'view',
+    quiet: options.quiet,
+  });
+  try {
+    for (const s of todo) {
+      const first = s * shardSize;
+      const n = shardLength(manifest, s);
+      const rng = new Rng(shardSeed(seed, s));
+      const pooledParts: Float32Array[] = [];
+      const tokenParts: Float32Array[] = [];
+      for (let start = first; start < first + n; start += batchSize) {
+        const indices = Array.from({ length: Math.min(batchSize, first + n - start) }, (_, i) => start + i);
+        const perView: { tokens: Float32Array; pooled: Float32Array }[] = [];
+        for (let v = 0; v < viewCount; v++) {
+          const input =
+            v === 0
+              ? batchToTensor(dataset.load(indices, { size: inputSize }))
+              : tf.tidy(() => {
+                  const raw = batchToTensor(dataset.load(indices));
+                  return augmentation!.apply(raw, rng);
+                });
+          const out = await runTeacher(options.featurize, input, options.teacherId);
+          input.dispose();
+          manifest = await ensureShapes(dir, manifest, out.tokenShape, out.dim, options.teacherId);
+          perView.push(out);
+          progress.increment(indices.length);
+        }
+        // Interleave to image-major [b, views, …] order.
+        const { tokens: tokenShape } = manifest.shapes!;
+        const tokenSize = tokenShape[2] * tokenShape[3];
+        const dim = tokenShape[3];
+        const pooled = new Float32Array(indices.length * viewCount * dim);
+        const tokens = new Float32Array(indices.length * viewCount * tokenSize);
+        for (let b = 0; b < indices.length; b++) {
+          for (let v = 0; v < viewCount; v++) {
+            pooled.set(perView[v].pooled.subarray(b * dim, (b + 1) * dim), (b * viewCount + v) * dim);
+            tokens.set(
+              perView[v].tokens.subarray(b * tokenSize, (b + 1) * tokenSize),
+              (b * viewCount + v) * tokenSize,
+            );
+          }
+        }
+        pooledParts.push(pooled);
+        tokenParts.push(tokens);
+      }
+      await writeFileAtomic(
+        join(dir, shardFileName(s)),
+        encodeShard(concat(pooledParts), concat(tokenParts), dtype),
+      );
+    }
+  } finally {
+    progress.stop();
+  }
+  manifest = { ...manifest, complete: true };
+  await writeJsonAtomic(join(dir, MANIFEST), manifest);
+  return { status, computedShards: todo.length, manifest };
+}
+
+async function runTeacher(
+  featurize: Featurizer,
+  input: tf.Tensor4D,
+  teacherId: string,
+): Promise<{ tokens: Float32Array; pooled: Float32Array; tokenShape: number[]; dim: number }> {
+  const { tokens, pooled } = await featurize(input);
+  try {
+    const b = input.shape[0];
+    if (tokens.rank !== 3 || tokens.shape[0] !== b) {
+      throw new Error(
+        `buildFeatureCache: teacher '${teacherId}' returned tokens of shape [${tokens.shape}], expected [${b}, N, D]`,
+      );
+    }
+    if (pooled.rank !== 2 || pooled.shape[0] !== b || pooled.shape[1] !== tokens.shape[2]) {
+      throw new Error(
+        `buildFeatureCache: teacher '${teacherId}' returned pooled of shape [${pooled.shape}], expected [${b}, ${tokens.shape[2]}]`,
+      );
+    }
+    const [t, p] = await Promise.all([tokens.data(), pooled.data()]);
+    return {
+      tokens: Float32Array.from(t),
+      pooled: Float32Array.from(p),
+      tokenShape: tokens.shape,
+      dim: pooled.shape[1] as number,
+    };
+  } finally {
+    tokens.dispose();
+    pooled.dispose();
+  }
+}
+
+/** Records the feature shapes in the manifest on the first batch; later batches must agree. */
+async function ensureShapes(
+  dir: string,
+  manifest: FeatureCacheManifest,
+  tokenShape: number[],
+  dim: number,
+  teacherId: string,
+): Promise<FeatureCacheManifest> {
+  const [, n, d] = tokenShape;
+  if (manifest.shapes) {
+    const [, , N, D] = manifest.shapes.tokens;
+    if (N !== n || D !== d) {
+      throw new Error(
+        `buildFeatureCache: teacher '${teacherId}' returned ${n} tokens of size ${d}, but the cache in ${dir} holds ${N}×${D}; ` +
+          'a changed teacher needs a new teacherId',
+      );
+    }
+    return manifest;
+  }
+  const next: FeatureCacheManifest = {
+    ...manifest,
+    shapes: {
+      tokens: [manifest.key.count, manifest.viewCount, n, d],
+      pooled: [manifest.key.count, manifest.viewCount, dim],
+    },
+  };
+  await writeJsonAtomic(join(dir, MANIFEST), next);
+  return next;
+}
+
+function shardLength(manifest: FeatureCacheManifest, s: number): number {
+  const { count, shardSize } = manifest.key;
+  return Math.min(shardSize, count - s * shardSize);
+}
+
+function shardBytes(manifest: FeatureCacheManifest, s: number): number {
+  const [, v, n, d] = manifest.shapes!.tokens;
+  return shardLength(manifest, s) * v * (n * d + d) * (manifest.key.dtype === 'float16' ? 2 : 4);
+}
+
+async function shardIsComplete(dir: string, manifest: FeatureCacheManifest, s: number): Promise<boolean> {
+  try {
+    return (await stat(join(dir, shardFileName(s)))).size === shardBytes(manifest, s);
+  } catch {
+    return false;
+  }
+}
+
+/** Seed of shard `s`'s augmentation stream: independent of which shards ran before. */
+function shardSeed(seed: number, s: number): number {
+  return (Math.imul((seed >>> 0) ^ 0x5bd1e995, 0x9e3779b1) + Math.imul(s + 1, 0x85ebca6b)) >>> 0;
+}
+
+function encodeShard(pooled: Float32Array, tokens: Float32Array, dtype: FeatureDtype): Uint8Array {
+  const all = new Float32Array(pooled.length + tokens.length);
+  all.set(pooled);
+  all.set(tokens, pooled.length);
+  const typed = dtype === 'float16' ? float32ToFloat16(all) : all;
+  return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+async function readManifest(dir: string): Promise<FeatureCacheManifest | undefined> {
+  const path = join(dir, MANIFEST);
+  if (!existsSync(path)) return undefined;
+  try {
+    const m = JSON.parse(await readFile(path, 'utf8')) as FeatureCacheManifest;
+    return m.format === FEATURE_CACHE_FORMAT && m.version === FEATURE_CACHE_VERSION ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Deletes shards (and temporary files of interrupted writes) left by another cache in `dir`. */
+async function removeShards(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    if (/^shard-\d+\.bin$/.test(name) || /^\.(shard-\d+\.bin|manifest\.json)\.tmp-/.test(name)) {
+      await rm(join(dir, name), { force: true });
+    }
+  }
+}
+
+/** JSON with sorted object keys, so equal keys compare equal whatever order they were written in. */
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+}
+
+/** Features of a complete cache, held in memory in their stored dtype; conversion to float32 per request. */
+export class FeatureCache {
+  readonly count: number;
+  readonly viewCount: number;
+  readonly tokenCount: number;
+  readonly dim: number;
+  readonly labels: Int32Array;
+
+  constructor(
+    readonly manifest: FeatureCacheManifest,
+    private readonly shards: (Uint16Array | Float32Array)[],
+  ) {
+    const [count, viewCount, tokenCount, dim] = manifest.shapes!.tokens;
+    this.count = count;
+    this.viewCount = viewCount;
+    this.tokenCount = tokenCount;
+    this.dim = dim;
+    this.labels = Int32Array.from(manifest.labels);
+  }
+
+  /** Tokens of `view` for the images at `indices`: [indices.length, N, D]. */
+  tokens(indices: ArrayLike<number>, view = 0): Float32Array {
+    const size = this.tokenCount * this.dim;
+    const out = new Float32Array(indices.length * size);
+    for (let i = 0; i < indices.length; i++) {
+      const [shard, offset] = this.locate(indices[i], view, 'tokens');
+      this.copy(shard, offset, size, out, i * size);
+    }
+    return out;
+  }
+
+  /** Pooled features of `view` for the images at `indices`: [indices.length, D]. */
+  pooled(indices: ArrayLike<number>, view = 0): Float32Array {
+    const out = new Float32Array(indices.length * this.dim);
+    for (let i = 0; i < indices.length; i++) {
+      const [shard, offset] = this.locate(indices[i], view, 'pooled');
+      this.copy(shard, offset, this.dim, out, i * this.dim);
+    }
+    return out;
+  }
+
+  /** Everything as float32: tokens [count, views, N, D], pooled [count, views, D]. */
+  toArrays(): { tokens: Float32Array; pooled: Float32Array; labels: Int32Array } {
+    const ts = this.tokenCount * this.dim;
+    const tokens = new Float32Array(this.count * this.viewCount * ts);
+    const pooled = new Float32Array(this.count * this.viewCount * this.dim);
+    for (let i = 0; i < this.count; i++) {
+      for (let v = 0; v < this.viewCount; v++) {
+        const row = i * this.viewCount + v;
+        this.copy(...this.locate(i, v, 'tokens'), ts, tokens, row * ts);
+        this.copy(...this.locate(i, v, 'pooled'), this.dim, pooled, row * this.dim);
+      }
+    }
+    return { tokens, pooled, labels: this.labels };
+  }
+
+  private locate(
+    index: number,
+    view: number,
+    part: 'tokens' | 'pooled',
+  ): [Uint16Array | Float32Array, number] {
+    if (!(Number.isInteger(index) && index >= 0 && index < this.count)) {
+      throw new Error(`FeatureCache: image index ${index} is outside 0..${this.count - 1}`);
+    }
+    if (!(Number.isInteger(view) && view >= 0 && view < this.viewCount)) {
+      throw new Error(`FeatureCache: view ${view} is outside 0..${this.viewCount - 1}`);
+    }
+    const shardSize = this.manifest.key.shardSize;
+    const s = Math.floor(index / shardSize);
+    const local = index - s * shardSize;
+    const n = shardLength(this.manifest, s);
+    const row = local * this.viewCount + view;
+    const offset =
+      part === 'pooled' ? row * this.dim : n * this.viewCount * this.dim + row * this.tokenCount * this.dim;
+    return [this.shards[s], offset];
+  }
+
+  private copy(
+    src: Uint16Array | Float32Array,
+    offset: number,
+    length: number,
+    out: Float32Array,
+    at: number,
+  ): void {
+    const part = src.subarray(offset, offset + length);
+    if (src instanceof Float32Array) out.set(part, at);
+    else float16ToFloat32(part, out.subarray(at, at + length));
+  }
+}
+
+/** Opens a complete feature cache; the error says to resume when it is incomplete. */
+export async function openFeatureCache(dir: string): Promise<FeatureCache> {
+  const manifest = await readManifest(dir);
+  if (!manifest)
+    throw new Error(
+      `openFeatureCache: no ${FEATURE_CACHE_FORMAT} v${FEATURE_CACHE_VERSION} manifest in ${dir}`,
+    );
+  if (!manifest.complete || !manifest.shapes) {
+    throw new Error(
+      `openFeatureCache: the cache in ${dir} is incomplete; run buildFeatureCache with the same options to resume it`,
+    );
+  }
+  const shards: (Uint16Array | Float32Array)[] = [];
+  for (let s = 0; s < manifest.shards; s++) {
+    const path = join(dir, shardFileName(s));
+    const expected = shardBytes(manifest, s);
+    let buf: Buffer;
+    try {
+      buf = await readFile(path);
+    } catch {
+      throw new Error(`openFeatureCache: missing shard ${path}; run buildFeatureCache again to recompute it`);
+    }
+    if (buf.length !== expected) {
+      throw new Error(`openFeatureCache: ${path} has ${buf.length} bytes, expected ${expected}`);
+    }
+    // Copy to a fresh, aligned buffer: typed views need offsets that are multiples of the element size.
+    const bytes = new Uint8Array(buf.length);
+    bytes.set(buf);
+    shards.push(
+      manifest.key.dtype === 'float16' ? new Uint16Array(bytes.buffer) : new Float32Array(bytes.buffer),
+    );
+  }
+  return new FeatureCache(manifest, shards);
+}
+
+/** A complete cache as float32 arrays: tokens [count, views, N, D], pooled [count, views, D], labels. */
+export async function loadFeatureCache(dir: string): Promise<{
+  manifest: FeatureCacheManifest;
+  tokens: Float32Array;
+  pooled: Float32Array;
+  labels: Int32Array;
+}> {
+  const cache = await openFeatureCache(dir);
+  return { manifest: cache.manifest, ...cache.toArrays() };
+}

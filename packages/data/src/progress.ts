@@ -1,0 +1,62 @@
+import cliProgress from 'cli-progress';
+
+export interface ProgressOptions {
+  /** Text before the bar. */
+  label: string;
+  total: number;
+  /** What is counted, e.g. `img`; shown in the rate. */
+  unit?: string;
+  /** No bar at all. */
+  quiet?: boolean;
+  /** Decimals shown for the count (e.g. 1 for megabytes); whole numbers by default. */
+  decimals?: number;
+  /** Where the bar is drawn; stderr by default so stdout stays clean for results. */
+  stream?: NodeJS.WriteStream;
+}
+
+export interface Progress {
+  /** Adds `n` done items. */
+  increment(n?: number): void;
+  /** Finishes the bar (leaves the final line on screen). */
+  stop(): void;
+  /** Whether a bar is drawn (false when quiet or not a terminal). */
+  readonly visible: boolean;
+}
+
+/**
+ * A progress bar with count, rate and ETA on stderr. Drawn only on a terminal and when not `quiet`, so
+ * logs and CI output never fill with redraws; the counting calls are always safe to make.
+ */
+export function createProgress(options: ProgressOptions): Progress {
+  const stream = options.stream ?? process.stderr;
+  const unit = options.unit ?? 'it';
+  if (options.quiet || !stream.isTTY || options.total <= 0) {
+    return { increment: () => {}, stop: () => {}, visible: false };
+  }
+  const bar = new cliProgress.SingleBar(
+    {
+      stream,
+      format: `${options.label} [{bar}] {percentage}% | {value}/{total} ${unit} | {rate} ${unit}/s | ETA {eta_formatted}`,
+      hideCursor: true,
+      etaBuffer: 64,
+      fps: 5,
+      formatValue: (v: number, _o: unknown, type: string) =>
+        type === 'value' || type === 'total' ? v.toFixed(options.decimals ?? 0) : String(v),
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const started = Date.now();
+  let done = 0;
+  bar.start(options.total, 0, { rate: '-' });
+  return {
+    visible: true,
+    increment(n = 1) {
+      done += n;
+      const seconds = (Date.now() - started) / 1000;
+      bar.update(done, { rate: seconds > 0 ? (done / seconds).toFixed(1) : '-' });
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createProgress } from '../src/progress';
+
+function fakeTerminal(isTTY: boolean): { stream: NodeJS.WriteStream; text: () => string } {
+  const stream = new PassThrough() as unknown as NodeJS.WriteStream & { isTTY: boolean; columns: number };
+  stream.isTTY = isTTY;
+  stream.columns = 160;
+  let text = '';
+  (stream as unknown as PassThrough).on('data', (d: Buffer) => {
+    text += d.toString();
+  });
+  return { stream, text: () => text };
+}
+
+describe('createProgress', () => {
+  it('draws count, rate and ETA on a terminal', async () => {
+    const term = fakeTerminal(true);
+    const p = createProgress({ label: 'decoding images', total: 10, unit: 'img', stream: term.stream });
+    expect(p.visible).toBe(true);
+    p.increment(4);
+    p.increment(6);
+    p.stop();
+    await new Promise((r) => setImmediate(r));
+    const out = term.text();
+    expect(out).toContain('decoding images');
+    expect(out).toContain('10/10 img');
+    expect(out).toMatch(/\| [\d.]+ img\/s \| ETA /);
+  });
+
+  it('draws nothing when quiet or not on a terminal', async () => {
+    for (const [isTTY, quiet] of [
+      [false, false],
+      [true, true],
+    ]) {
+      const term = fakeTerminal(isTTY);
+      const p = createProgress({ label: 'x', total: 10, quiet, stream: term.stream });
+      expect(p.visible).toBe(false);
+      p.increment(3);
+      p.stop();
+      await new Promise((r) => setImmediate(r));
+      expect(term.text()).toBe('');
+    }
+  });
+
+  it('shows fractional counts with the requested decimals', async () => {
+    const term = fakeTerminal(true);
+    const p = createProgress({
+      label: 'downloading',
+      total: 2.5,
+      unit: 'MB',
+      decimals: 1,
+      stream: term.stream,
+    });
+    p.increment(1.25);
+    p.stop();
+    await new Promise((r) => setImmediate(r));
+    expect(term.text()).toContain('1.3/2.5 MB');
+  });
+});

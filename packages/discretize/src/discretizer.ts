@@ -1,0 +1,46 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { UsageStats } from './stats';
+
+/**
+ * `train`: stochastic where the method is (Gumbel noise) and updates running state (EMA codebook,
+ * k-means init, dead-code restart). `inference`: deterministic, noise-free, always hard, no state change.
+ */
+export type Mode = 'train' | 'inference';
+
+export interface DiscretizeOptions {
+  /** Default `train`. */
+  mode?: Mode;
+  /** Training step; required when the temperature is a schedule. */
+  step?: number;
+  /** Also return usage statistics (reads the indices back to the host, so it syncs). */
+  stats?: boolean;
+}
+
+export interface DiscretizerStats extends UsageStats {
+  /** Codes replaced by dead-code restart during this call (vector quantizer only). */
+  restartedCodes?: number;
+}
+
+/** What every discretizer returns. The caller owns (and disposes) the three tensors. */
+export interface DiscretizerOutput {
+  /** Chosen code per position, int32, shape `[...]` (the input shape without its last axis). */
+  indices: tf.Tensor;
+  /** What goes downstream: a one-hot `[..., V]` (soft or hard) or a code vector `[..., D]`. */
+  output: tf.Tensor;
+  /** Auxiliary loss to add to the training objective (commitment/codebook loss); 0 where there is none. */
+  auxLoss: tf.Scalar;
+  stats?: DiscretizerStats;
+}
+
+/**
+ * The contract shared by every discretizer: input `[..., inputDim]` (logits or vectors),
+ * output as above. `numCodes` is the number of distinct symbols the indices can take.
+ */
+export interface Discretizer {
+  readonly numCodes: number;
+  readonly inputDim: number;
+  readonly outputDim: number;
+  discretize(x: tf.Tensor, opts?: DiscretizeOptions): DiscretizerOutput;
+  /** Frees tensors the discretizer holds outside its ParamStore (parameters belong to the store). */
+  dispose(): void;
+}

@@ -1,0 +1,134 @@
+import { assertPositive, parseConfig, Rng } from '@symseq/nn';
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import type { DiscretizeOptions, Discretizer, DiscretizerOutput, Mode } from './discretizer';
+import { relaxedOneHot } from './relaxed-one-hot';
+import { resolveTemperature, TemperatureSchema, temperatureSchedule } from './schedule';
+import { usageStats } from './stats';
+import { checkInput, checkMode } from './validate';
+
+export interface GumbelSoftmaxOptions {
+  /** Source of the Gumbel noise (required in train mode). */
+  rng?: Rng;
+  /** τ > 0; default 1. */
+  temperature?: number;
+  /** Straight-through hard one-hot (default true) or the relaxed sample. */
+  hard?: boolean;
+  mode?: Mode;
+  stats?: boolean;
+  /** Reject NaN/Inf logits (default true). */
+  checkFinite?: boolean;
+}
+
+/** A tensor of standard Gumbel draws −log(−log U) from `rng`, in row-major order. */
+export function sampleGumbel(shape: number[], rng: Rng): tf.Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(rng.fill(size, 'gumbel'), shape, 'float32');
+}
+
+/**
+ * Gumbel-softmax (Jang et al. 2017; Maddison et al. 2017) over the last axis of `logits` [..., V].
+ *
+ * Train mode: g ~ Gumbel(0, 1) from `rng` (one draw per logit, row-major), y = softmax((logits + g)/τ).
+ * - soft (`hard: false`): output = y, exact gradient of the relaxed sample.
+ * - hard (default): output = one-hot(argmax(logits + g)) exactly, a sample from softmax(logits);
+ *   gradient estimator: straight-through, i.e. backward is exactly the gradient of y (same noise).
+ * Inference mode: no noise, output = one-hot(argmax logits).
+ *
+ * indices = the argmax (int32 [...]); auxLoss = 0.
+ */
+export function gumbelSoftmax(logits: tf.Tensor, opts: GumbelSoftmaxOptions = {}): DiscretizerOutput {
+  const what = 'gumbelSoftmax';
+  const mode = checkMode(opts.mode, what);
+  const temperature = opts.temperature ?? 1;
+  assertPositive(temperature, `${what}: temperature`);
+  checkInput(logits, what, { lastName: 'V', checkFinite: opts.checkFinite ?? true });
+  let result: { indices: tf.Tensor; output: tf.Tensor };
+  if (mode === 'inference') {
+    result = relaxedOneHot(logits, temperature, true);
+  } else {
+    const rng = opts.rng;
+    if (!rng || typeof rng.fill !== 'function') {
+      throw new Error(`${what}: train mode needs an Rng for the Gumbel noise (opts.rng)`);
+    }
+    result = tf.tidy(() => {
+      const scores = tf.add(logits, sampleGumbel(logits.shape, rng));
+      return relaxedOneHot(scores, temperature, opts.hard ?? true);
+    });
+  }
+  const out: DiscretizerOutput = { ...result, auxLoss: tf.scalar(0) };
+  if (opts.stats) out.stats = usageStats(result.indices, logits.shape[logits.rank - 1]);
+  return out;
+}
+
+const RngSchema = z.custom<Rng>(
+  (v) => typeof v === 'object' && v !== null && typeof (v as Rng).fill === 'function',
+  'expected an Rng from @symseq/nn',
+);
+
+export const GumbelSoftmaxConfigSchema = z
+  .object({
+    /** V, the number of symbols (last axis of the logits). */
+    numCodes: z.number().int().min(2),
+    /** A number or a schedule ({ kind, start, end, steps }); default 1. */
+    temperature: TemperatureSchema.default(1),
+    hard: z.boolean().default(true),
+    /** Noise source; give this or `seed`. */
+    rng: RngSchema.optional(),
+    /** Seed for a private Rng when `rng` is not given. */
+    seed: z.number().int().optional(),
+    checkFinite: z.boolean().default(true),
+  })
+  .strict()
+  .refine((c) => (c.rng === undefined) !== (c.seed === undefined), {
+    message: 'give exactly one of rng (an Rng) or seed (an integer)',
+  });
+export type GumbelSoftmaxConfig = z.input<typeof GumbelSoftmaxConfigSchema>;
+
+/**
+ * {@link gumbelSoftmax} as a {@link Discretizer} with a fixed V, its own noise stream and an
+ * optional temperature schedule. `rng` is public so a trainer can checkpoint its state.
+ */
+export class GumbelSoftmax implements Discretizer {
+  readonly config: Omit<z.output<typeof GumbelSoftmaxConfigSchema>, 'rng'>;
+  readonly rng: Rng;
+  private readonly temperature: number | ((step: number) => number);
+
+  constructor(config: GumbelSoftmaxConfig) {
+    const { rng, ...rest } = parseConfig(GumbelSoftmaxConfigSchema, config, 'GumbelSoftmax config');
+    this.config = rest;
+    this.rng = rng ?? new Rng(rest.seed as number);
+    const t = rest.temperature;
+    this.temperature = typeof t === 'number' ? t : temperatureSchedule(t);
+  }
+
+  get numCodes(): number {
+    return this.config.numCodes;
+  }
+  get inputDim(): number {
+    return this.config.numCodes;
+  }
+  get outputDim(): number {
+    return this.config.numCodes;
+  }
+
+  temperatureAt(step?: number): number {
+    return resolveTemperature(this.temperature, step, 'GumbelSoftmax');
+  }
+
+  discretize(logits: tf.Tensor, opts: DiscretizeOptions = {}): DiscretizerOutput {
+    const what = 'GumbelSoftmax';
+    const mode = checkMode(opts.mode, what);
+    checkInput(logits, what, { lastDim: this.numCodes, lastName: 'V', checkFinite: this.config.checkFinite });
+    return gumbelSoftmax(logits, {
+      rng: this.rng,
+      temperature: mode === 'inference' && opts.step === undefined ? 1 : this.temperatureAt(opts.step),
+      hard: this.config.hard,
+      mode,
+      stats: opts.stats,
+      checkFinite: false,
+    });
+  }
+
+  dispose(): void {}
+}

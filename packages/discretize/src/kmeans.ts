@@ -1,0 +1,121 @@
+import type { Rng } from '@symseq/nn';
+import * as tf from '@tensorflow/tfjs-core';
+import { l2Normalize, oneHotFloat, squaredDistances } from './ops';
+
+export interface KMeansOptions {
+  /** Seeded source for the k-means++ seeding. */
+  rng: Rng;
+  /** Lloyd iterations after seeding; default 10. */
+  iters?: number;
+  /** `cosine`: spherical k-means (points and centres on the unit sphere, nearest = largest dot product). */
+  distance?: 'l2' | 'cosine';
+  /** k-means++ seeding runs on the host in O(points·k·D): above this many points it seeds from a random subset. Default 16384. */
+  maxSeedPoints?: number;
+}
+
+export interface KMeansResult {
+  /** [k, D] */
+  centres: tf.Tensor2D;
+  /** [k] points per centre in the last assignment. */
+  counts: tf.Tensor1D;
+}
+
+/**
+ * k-means on the rows of `data` [N, D]: k-means++ seeding (D² sampling from `rng`, on the host),
+ * then Lloyd iterations on the device. A centre that loses all its points keeps its position.
+ * With N < k the extra centres repeat points (they stay empty until dead-code restart moves them).
+ */
+export function kmeans(data: tf.Tensor, k: number, opts: KMeansOptions): KMeansResult {
+  if (data.rank !== 2) throw new Error(`kmeans: data must be [N, D], got shape [${data.shape.join(', ')}]`);
+  if (!(Number.isInteger(k) && k > 0)) throw new Error(`kmeans: k must be a positive integer, got ${k}`);
+  const iters = opts.iters ?? 10;
+  const cosine = opts.distance === 'cosine';
+  const points = cosine ? l2Normalize(data) : tf.clone(data);
+  try {
+    const dim = points.shape[1] as number;
+    const seedFrom = subsample(points.dataSync() as Float32Array, dim, opts.maxSeedPoints ?? 16384, opts.rng);
+    let centres = tf.tensor2d(seedPlusPlus(seedFrom, dim, k, opts.rng), [k, dim]);
+    let counts: tf.Tensor1D = tf.zeros([k]);
+    for (let it = 0; it <= iters; it++) {
+      const next = tf.tidy(() => {
+        const assign = nearest(points, centres, cosine);
+        const oh = oneHotFloat(assign, k);
+        const c = tf.sum(oh, 0) as tf.Tensor1D;
+        if (it === iters) return { centres: tf.clone(centres), counts: c };
+        const sums = tf.matMul(tf.transpose(oh), points);
+        let mean = tf.div(sums, tf.reshape(tf.maximum(c, 1), [k, 1]));
+        if (cosine) mean = l2Normalize(mean);
+        const filled = tf.reshape(tf.cast(tf.greater(c, 0), 'float32'), [k, 1]);
+        const updated = tf.add(tf.mul(filled, mean), tf.mul(tf.sub(1, filled), centres)) as tf.Tensor2D;
+        return { centres: updated, counts: c };
+      });
+      centres.dispose();
+      counts.dispose();
+      centres = next.centres;
+      counts = next.counts;
+    }
+    return { centres, counts };
+  } finally {
+    points.dispose();
+  }
+}
+
+/** Index of the nearest centre for each point (largest dot product for cosine). */
+export function nearest(points: tf.Tensor, centres: tf.Tensor, cosine: boolean): tf.Tensor {
+  return tf.tidy(() =>
+    cosine
+      ? tf.argMax(tf.matMul(points, tf.transpose(centres)), -1)
+      : tf.argMin(squaredDistances(points, centres), -1),
+  );
+}
+
+/** At most `max` rows of `x` [n, dim], drawn without replacement when there are more. */
+function subsample(x: Float32Array, dim: number, max: number, rng: Rng): Float32Array {
+  const n = x.length / dim;
+  if (n <= max) return x;
+  const out = new Float32Array(max * dim);
+  rng
+    .permutation(n)
+    .slice(0, max)
+    .forEach((row, i) => {
+      out.set(x.subarray(row * dim, (row + 1) * dim), i * dim);
+    });
+  return out;
+}
+
+/** k-means++ seeding (Arthur & Vassilvitskii 2007): each new centre drawn with probability ∝ D². */
+function seedPlusPlus(x: Float32Array, dim: number, k: number, rng: Rng): Float32Array {
+  const n = x.length / dim;
+  const out = new Float32Array(k * dim);
+  const minD = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
+  let chosen = rng.int(n);
+  for (let c = 0; c < k; c++) {
+    if (c > 0) {
+      let total = 0;
+      for (let i = 0; i < n; i++) total += minD[i];
+      if (total > 0) {
+        let r = rng.uniform() * total;
+        chosen = n - 1;
+        for (let i = 0; i < n; i++) {
+          r -= minD[i];
+          if (r < 0) {
+            chosen = i;
+            break;
+          }
+        }
+      } else {
+        chosen = rng.int(n);
+      }
+    }
+    out.set(x.subarray(chosen * dim, (chosen + 1) * dim), c * dim);
+    for (let i = 0; i < n; i++) {
+      let d = 0;
+      for (let j = 0; j < dim; j++) {
+        const diff = x[i * dim + j] - x[chosen * dim + j];
+        d += diff * diff;
+      }
+      if (d < minD[i]) minD[i] = d;
+    }
+  }
+  return out;
+}

@@ -1,4 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { attnCommand } from './attn';
+import { exportCommand } from './export';
 import { encodeCommand, evalCommand, trainCommand } from './run';
 
 const int = (v: string) => {
@@ -69,6 +71,41 @@ program
   .addOption(backendOption())
   .action(async (inputs: string[], o) => {
     await encodeCommand({ ...o, inputs });
+  });
+
+program
+  .command('attn')
+  .description(
+    'attention montages (image + one overlay per symbol) and a per-class symbol-to-region consistency table',
+  )
+  .requiredOption('-r, --run <dir>', 'run folder written by train')
+  .option('-o, --out <dir>', 'output folder (default <run>/attention)')
+  .option('--per-class <n>', 'montages per class', int, 2)
+  .option('--consistency-per-class <n>', 'test images per class for the consistency score', int, 50)
+  .option('--layer <n>', 'decoder layer whose cross-attention is shown (default: the last)', Number)
+  .option('--data-dir <dir>', 'dataset folder, if it moved')
+  .option('--teacher <path>', 'teacher weights, if they moved')
+  .addOption(backendOption())
+  .option('-q, --quiet', 'no progress bars')
+  .action(async (o) => {
+    const r = await attnCommand(o);
+    console.log(`${r.montages.length} montages written, e.g. ${r.montages[0]}\n\n${r.table}`);
+  });
+
+program
+  .command('export')
+  .description(
+    'write what the browser demo loads: student, teacher model files, and a gallery of test images',
+  )
+  .requiredOption('-r, --run <dir>', 'run folder written by train')
+  .requiredOption('-o, --out <dir>', 'export folder (e.g. apps/demo/public/model)')
+  .option('--per-class <n>', 'gallery images per class', int, 10)
+  .option('--data-dir <dir>', 'dataset folder, if it moved')
+  .option('--teacher <path>', 'teacher weights, if they moved')
+  .addOption(backendOption())
+  .option('-q, --quiet', 'no progress bars')
+  .action(async (o) => {
+    console.log(`exported to ${await exportCommand(o)}`);
   });
 
 program.parseAsync(process.argv).catch((e: Error) => {

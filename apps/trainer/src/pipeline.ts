@@ -9,6 +9,7 @@ import {
   openImageFolder,
   resolveCifar10,
 } from '@symseq/data';
+import { Student } from '@symseq/decoder';
 import {
   loadVisionTransformer,
   MOBILENET_V1_075_URL,
@@ -17,7 +18,7 @@ import {
 } from '@symseq/vit-teacher';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
-import type { TrainConfig } from './config';
+import { readConfigFile, resolveTrainConfig, type TrainConfig } from './config';
 import type { FeatureSet } from './features';
 
 export interface Splits {
@@ -32,43 +33,54 @@ export function strideSubset(ds: ImageDataset, limit?: number): ImageDataset {
   return ds.subset(Array.from({ length: limit }, (_, i) => Math.floor(i * stride)));
 }
 
-export async function openSplits(
+/** One split ('train' or 'test') of the configured dataset, limited as configured. */
+export async function openSplit(
   config: TrainConfig,
+  which: 'train' | 'test',
   opts: { quiet?: boolean; env?: NodeJS.ProcessEnv } = {},
-): Promise<Splits> {
+): Promise<ImageDataset> {
   const { data } = config;
   const cacheDir = join(config.cache.dir, 'pixels');
-  let train: ImageDataset;
-  let test: ImageDataset;
+  let ds: ImageDataset;
   if (data.dataset === 'cifar10') {
     const source = resolveCifar10({ dir: data.dir, env: opts.env ?? process.env, flag: '--data-dir' });
-    const o = { cacheDir, quiet: opts.quiet, strict: data.strict };
-    train = await openCifar10(source, 'train', o);
-    test = await openCifar10(source, 'test', o);
+    ds = await openCifar10(source, which, { cacheDir, quiet: opts.quiet, strict: data.strict });
   } else {
     const root = data.dir ?? (opts.env ?? process.env).SYMSEQ_DATA_DIR;
     if (!root)
       throw new Error('data.dataset is imagefolder: pass --data-dir <root> (holding <split>/<class>/*.jpg)');
-    const size = config.teacher.inputSize;
-    const o = { root, imageSize: size, cacheDir, quiet: opts.quiet, strict: data.strict };
-    train = await openImageFolder({ ...o, split: data.trainSplit });
-    test = await openImageFolder({ ...o, split: data.testSplit });
-    for (const [name, ds] of [
-      ['train', train],
-      ['test', test],
-    ] as const) {
-      const skipped = (ds as { skipped?: { file: string; reason: string }[] }).skipped ?? [];
-      if (skipped.length) {
-        console.warn(
-          `${name}: skipped ${skipped.length} unreadable image(s), e.g. ${skipped[0].file}: ${skipped[0].reason}`,
-        );
-      }
+    const split = which === 'train' ? data.trainSplit : data.testSplit;
+    const folder = await openImageFolder({
+      root,
+      split,
+      imageSize: config.teacher.inputSize,
+      cacheDir,
+      quiet: opts.quiet,
+      strict: data.strict,
+    });
+    if (folder.skipped.length) {
+      const s = folder.skipped[0];
+      console.warn(
+        `${split}: skipped ${folder.skipped.length} unreadable image(s), e.g. ${s.file}: ${s.reason}`,
+      );
     }
-    if (train.classes.join() !== test.classes.join()) {
-      throw new Error(`${root}: ${data.trainSplit} and ${data.testSplit} have different class folders`);
-    }
+    ds = folder;
   }
-  return { train: strideSubset(train, data.trainLimit), test: strideSubset(test, data.testLimit) };
+  return strideSubset(ds, which === 'train' ? data.trainLimit : data.testLimit);
+}
+
+export async function openSplits(
+  config: TrainConfig,
+  opts: { quiet?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Promise<Splits> {
+  const train = await openSplit(config, 'train', opts);
+  const test = await openSplit(config, 'test', opts);
+  if (train.classes.join() !== test.classes.join()) {
+    throw new Error(
+      `${config.data.dir}: the ${config.data.trainSplit} and ${config.data.testSplit} splits have different classes ([${train.classes.join(', ')}] vs [${test.classes.join(', ')}])`,
+    );
+  }
+  return { train, test };
 }
 
 export const VIT_URLS: Record<string, string> = {
@@ -154,11 +166,12 @@ export async function featuresOf(
   views: number,
   opts: { quiet?: boolean } = {},
 ): Promise<FeatureSet> {
+  // One folder per (teacher, split, exact image set, views): runs on different subsets never share a cache.
   const dir = join(
     config.cache.dir,
     'features',
-    `${teacher.id.replace(/[^\w.@-]+/g, '_')}`,
-    `${split}-v${views}`,
+    teacher.id.replace(/[^\w.@-]+/g, '_'),
+    `${split}-${ds.length}-v${views}-${ds.fingerprint().slice(0, 12)}`,
   );
   const res = await buildFeatureCache({
     dir,
@@ -191,4 +204,21 @@ export async function featuresOf(
     labels: arrays.labels,
     classes: [...res.manifest.classes],
   };
+}
+
+/** Reads a finished run: its resolved config and final student. */
+export function openRun(dir: string): { config: TrainConfig; loadStudent: () => Student } {
+  const cfgPath = join(dir, 'config.json');
+  if (!existsSync(cfgPath))
+    throw new Error(`${resolve(dir)} is not a symseq run folder (config.json is missing)`);
+  const config = resolveTrainConfig(readConfigFile(cfgPath), cfgPath);
+  const json = join(dir, 'student.json');
+  if (!existsSync(json))
+    throw new Error(`${resolve(dir)}: student.json is missing (training did not finish?)`);
+  // The student is built on demand: its variables need the backend, which the caller picks first.
+  const loadStudent = () =>
+    Student.load(readFileSync(json, 'utf8'), new Uint8Array(readFileSync(join(dir, 'student.safetensors'))), {
+      source: join(dir, 'student'),
+    });
+  return { config, loadStudent };
 }

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from './backend';
 import { merge, readConfigFile, resolveTrainConfig, setDotted, type TrainConfig } from './config';
 import { evaluate } from './evaluate';
-import { featuresOf, loadTeacher, openSplits } from './pipeline';
+import { featuresOf, loadTeacher, openRun, openSplits } from './pipeline';
 import { resultTable, writeReport } from './report';
 import { train } from './train';
 
@@ -130,25 +130,6 @@ export async function trainCommand(flags: TrainFlags): Promise<void> {
   result.student.dispose();
 }
 
-/** Reads a finished run: its resolved config and final student. */
-export function openRun(dir: string): { config: TrainConfig; student: Student } {
-  const cfgPath = join(dir, 'config.json');
-  if (!existsSync(cfgPath))
-    throw new Error(`${resolve(dir)} is not a symseq run folder (config.json is missing)`);
-  const config = resolveTrainConfig(readConfigFile(cfgPath), cfgPath);
-  const json = join(dir, 'student.json');
-  if (!existsSync(json))
-    throw new Error(`${resolve(dir)}: student.json is missing (training did not finish?)`);
-  const student = Student.load(
-    readFileSync(json, 'utf8'),
-    new Uint8Array(readFileSync(join(dir, 'student.safetensors'))),
-    {
-      source: join(dir, 'student'),
-    },
-  );
-  return { config, student };
-}
-
 export async function evalCommand(flags: {
   run: string;
   backend?: string;
@@ -156,7 +137,7 @@ export async function evalCommand(flags: {
   teacher?: string;
   quiet?: boolean;
 }) {
-  const { config: c0, student } = openRun(flags.run);
+  const { config: c0, loadStudent } = openRun(flags.run);
   const config = resolveTrainConfig(
     merge(c0, {
       data: flags.dataDir ? { dir: flags.dataDir } : {},
@@ -165,6 +146,7 @@ export async function evalCommand(flags: {
   );
   const backend = await selectBackend((flags.backend as never) ?? config.backend);
   console.log(`backend: ${backend.name}`);
+  const student = loadStudent();
   const splits = await openSplits(config, { quiet: flags.quiet });
   const teacher = await loadTeacher(config);
   const trainF = await featuresOf(config, teacher, splits.train, 'train', config.cache.views, flags);
@@ -217,9 +199,10 @@ export async function encodeCommand(flags: {
   batchSize?: number;
   strict?: boolean;
 }): Promise<{ lines: string[]; skipped: string[] }> {
-  const { config: c0, student } = openRun(flags.run);
+  const { config: c0, loadStudent } = openRun(flags.run);
   const config = resolveTrainConfig(merge(c0, { teacher: flags.teacher ? { path: flags.teacher } : {} }));
   await selectBackend((flags.backend as never) ?? config.backend);
+  const student = loadStudent();
   const files = listImages(flags.inputs);
   const teacher = await loadTeacher(config);
   const lines: string[] = [];

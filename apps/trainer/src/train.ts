@@ -250,7 +250,8 @@ export function teacherLogits(pooled: tf.Tensor, head: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.matMul(l2n(pooled), head, false, true));
 }
 
-const l2n = (x: tf.Tensor) => tf.div(x, tf.add(tf.norm(x, 'euclidean', -1, true), 1e-8));
+// Written without tf.norm, which needs tfjs' chained-op handler that tfjs-core alone lacks.
+const l2n = (x: tf.Tensor) => tf.mul(x, tf.rsqrt(tf.add(tf.sum(tf.square(x), -1, true), 1e-12)));
 
 /** K unit-norm prototypes from k-means (cosine) on a sample of the clean views' pooled features. */
 export function prototypeHead(data: FeatureSet, k: number, seed: number): tf.Tensor {

@@ -24,15 +24,16 @@ export interface Progress {
 }
 
 /**
- * A progress bar with count, rate and ETA on stderr. Drawn only on a terminal and when not `quiet`, so
- * logs and CI output never fill with redraws; the counting calls are always safe to make.
+ * A progress bar with count, rate and ETA on stderr. On a terminal it redraws in place; elsewhere (logs,
+ * CI) it prints a plain line at most every 10% or 30 s, so logs never fill with redraws. `quiet`: nothing.
  */
 export function createProgress(options: ProgressOptions): Progress {
   const stream = options.stream ?? process.stderr;
   const unit = options.unit ?? 'it';
-  if (options.quiet || !stream.isTTY || options.total <= 0) {
+  if (options.quiet || options.total <= 0) {
     return { increment: () => {}, stop: () => {}, visible: false };
   }
+  if (!stream.isTTY) return lineProgress(options, stream, unit);
   const bar = new cliProgress.SingleBar(
     {
       stream,
@@ -57,6 +58,35 @@ export function createProgress(options: ProgressOptions): Progress {
     },
     stop() {
       bar.stop();
+    },
+  };
+}
+
+/** Progress for logs: one line per 10% (or 30 s), with rate and ETA. */
+function lineProgress(options: ProgressOptions, stream: NodeJS.WriteStream, unit: string): Progress {
+  const started = Date.now();
+  let done = 0;
+  let lastLine = started;
+  let lastDone = 0;
+  const line = () => {
+    const s = (Date.now() - started) / 1000;
+    const rate = s > 0 ? done / s : 0;
+    const eta = rate > 0 ? Math.round((options.total - done) / rate) : 0;
+    const pct = ((100 * done) / options.total).toFixed(0);
+    stream.write(
+      `${options.label}: ${done.toFixed(options.decimals ?? 0)}/${options.total} ${unit} (${pct}%) ${rate.toFixed(1)} ${unit}/s, ETA ${eta} s\n`,
+    );
+    lastLine = Date.now();
+    lastDone = done;
+  };
+  return {
+    visible: false,
+    increment(n = 1) {
+      done += n;
+      if (done - lastDone >= options.total / 10 || Date.now() - lastLine > 30_000) line();
+    },
+    stop() {
+      if (done !== lastDone) line();
     },
   };
 }

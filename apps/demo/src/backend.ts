@@ -1,0 +1,66 @@
+import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import * as tf from '@tensorflow/tfjs-core';
+import { BACKEND_ORDER, type BackendName } from './backend-names';
+
+/** Thrown when no backend starts: the browser lacks WebGPU, WebGL and WebAssembly (or all failed). */
+export class UnsupportedBrowserError extends Error {}
+
+/** Each backend registers itself when imported; importing on demand keeps the others out of the page. */
+const REGISTER: Record<BackendName, () => Promise<unknown>> = {
+  webgpu: () => import('@tensorflow/tfjs-backend-webgpu'),
+  webgl: () => import('@tensorflow/tfjs-backend-webgl'),
+  wasm: async () => {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    // Vite copies the three binaries into the build and gives their (hashed) URLs.
+    wasm.setWasmPaths({
+      'tfjs-backend-wasm.wasm': wasmPlainUrl,
+      'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
+      'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl,
+    });
+  },
+  cpu: () => import('@tensorflow/tfjs-backend-cpu'),
+};
+
+/** Why a backend could not start, for the page to show. */
+function precheck(name: BackendName): string | undefined {
+  if (name === 'webgpu' && !('gpu' in navigator)) return 'navigator.gpu is missing';
+  if (name === 'wasm' && typeof WebAssembly !== 'object') return 'WebAssembly is missing';
+  return undefined;
+}
+
+/**
+ * Starts the first backend that works, in the order webgpu → webgl → wasm → cpu, or only `only`
+ * when given. Returns its name and, for each one passed over, why.
+ */
+export async function startBackend(only?: BackendName): Promise<{ name: BackendName; skipped: string[] }> {
+  const skipped: string[] = [];
+  for (const name of only ? [only] : BACKEND_ORDER) {
+    const missing = precheck(name);
+    if (missing) {
+      skipped.push(`${name}: ${missing}`);
+      continue;
+    }
+    try {
+      await REGISTER[name]();
+      // setBackend answers false (and logs) when the backend's factory fails, e.g. no WebGL context.
+      if (!(await tf.setBackend(name))) throw new Error('it did not initialise');
+      await tf.ready();
+      // A backend can start yet fail at its first kernel (e.g. a blocklisted GPU): run one op.
+      const probe = tf.tidy(() => tf.sum(tf.add(tf.ones([4]), tf.ones([4]))));
+      const value = (await probe.data())[0];
+      probe.dispose();
+      if (value !== 8) throw new Error(`a test sum gave ${value}, expected 8`);
+      return { name, skipped };
+    } catch (e) {
+      skipped.push(`${name}: ${(e as Error).message}`);
+    }
+  }
+  const tried = only ? `the requested backend '${only}'` : `none of ${BACKEND_ORDER.join(', ')}`;
+  throw new UnsupportedBrowserError(
+    `This browser cannot run the model: ${tried} could start (${skipped.join('; ')}). ` +
+      'Try a recent Chrome, Edge, Firefox or Safari' +
+      (only ? ', or remove ?backend= from the address to let the page choose.' : '.'),
+  );
+}

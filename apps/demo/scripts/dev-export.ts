@@ -1,7 +1,7 @@
 // TEMPORARY (not for commit): a hand-made export for development until `symseq export` exists.
 import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeImageFile, fileSystemModelHandler } from '@symseq/data';
 import { Student } from '@symseq/decoder';
@@ -18,25 +18,36 @@ mkdirSync(join(out, 'gallery'), { recursive: true });
 cpSync(mobilenet, join(out, 'teacher'), { recursive: true });
 const model = await loadLayersModel(fileSystemModelHandler(mobilenet));
 const teacher = mobilenetTeacher({ model: model as never, inputSize: 64, layer: 'conv_pw_13_relu' });
-const student = new Student(
-  {
-    teacherDim: 768,
-    dModel: 64,
-    heads: 4,
-    vocabSize: 128,
-    maxLength: 8,
-    projector: { layers: 2, hiddenDim: 128, bottleneckDim: 64, outDim: 256 },
-  },
-  { seed: 1 },
-);
-const saved = await student.save({ teacher: teacher.id });
-writeFileSync(join(out, 'student.json'), saved.json);
-writeFileSync(join(out, 'student.safetensors'), saved.weights);
+const run = process.argv[3];
+const student = run
+  ? Student.load(
+      readFileSync(join(run, 'student.json'), 'utf8'),
+      new Uint8Array(readFileSync(join(run, 'student.safetensors'))),
+    )
+  : new Student(
+      {
+        teacherDim: 768,
+        dModel: 64,
+        heads: 4,
+        vocabSize: 128,
+        maxLength: 8,
+        projector: { layers: 2, hiddenDim: 128, bottleneckDim: 64, outDim: 256 },
+      },
+      { seed: 1 },
+    );
+if (run) {
+  cpSync(join(run, 'student.json'), join(out, 'student.json'));
+  cpSync(join(run, 'student.safetensors'), join(out, 'student.safetensors'));
+} else {
+  const saved = await student.save({ teacher: teacher.id });
+  writeFileSync(join(out, 'student.json'), saved.json);
+  writeFileSync(join(out, 'student.safetensors'), saved.weights);
+}
 const classes = readdirSync(cifar).sort();
 const gallery = [];
 let n = 0;
 for (const [label, cls] of classes.entries()) {
-  for (const f of readdirSync(join(cifar, cls)).sort().slice(0, 4)) {
+  for (const f of readdirSync(join(cifar, cls)).sort().slice(0, 10)) {
     const img = await decodeImageFile(join(cifar, cls, f));
     const png = new PNG({ width: img.width, height: img.height });
     for (let p = 0; p < img.width * img.height; p++) {

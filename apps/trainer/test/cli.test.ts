@@ -1,0 +1,211 @@
+import { execFile } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PNG } from 'pngjs';
+import { describe, expect, test } from 'vitest';
+import { openSplit } from '../src/pipeline';
+import { buildTrainConfig, ensureWritableDir, listImages } from '../src/run';
+
+const run = promisify(execFile);
+const cli = join(__dirname, '..', 'dist', 'cli.js');
+const tmp = () => mkdtempSync(join(tmpdir(), 'symseq-cli-'));
+
+/** Runs the built CLI; resolves with its exit code and output (never rejects). */
+async function symseq(args: string[], env: NodeJS.ProcessEnv = {}) {
+  try {
+    const r = await run('node', [cli, ...args], {
+      env: { PATH: process.env.PATH, ...env },
+      timeout: 120_000,
+    });
+    return { code: 0, out: r.stdout, err: r.stderr };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, out: x.stdout, err: x.stderr };
+  }
+}
+
+describe('config', () => {
+  test('presets validate and flags override them', () => {
+    const c = buildTrainConfig({
+      preset: 'cpu',
+      epochs: 2,
+      set: ['optim.lr=0.0005', 'student.vocabSize=64'],
+    });
+    expect(c.optim.epochs).toBe(2);
+    expect(c.optim.lr).toBe(0.0005);
+    expect((c.student as { vocabSize: number }).vocabSize).toBe(64);
+    expect(buildTrainConfig({ preset: 'paper' }).teacher.kind).toBe('vit');
+  });
+
+  test('a misspelled key is rejected with a suggestion', () => {
+    expect(() => buildTrainConfig({ set: ['optim.epochz=3'] })).toThrow(
+      "optim.epochz: unknown key (did you mean 'epochs'?)",
+    );
+    const dir = tmp();
+    writeFileSync(join(dir, 'c.json'), JSON.stringify({ optm: { epochs: 1 } }));
+    expect(() => buildTrainConfig({ config: join(dir, 'c.json') })).toThrow(
+      /optm: unknown key \(did you mean 'optim'\?\)/,
+    );
+    writeFileSync(join(dir, 'bad.json'), '{ "optim": ');
+    expect(() => buildTrainConfig({ config: join(dir, 'bad.json') })).toThrow(/bad.json: not valid JSON/);
+    expect(() => buildTrainConfig({ preset: 'gpu' })).toThrow("unknown preset 'gpu'; presets: cpu, paper");
+    expect(() => buildTrainConfig({ set: ['optim.lr=-1'] })).toThrow(
+      /optim.lr: Number must be greater than 0/,
+    );
+    expect(() => buildTrainConfig({ set: ['objective.pairing=cross'] })).toThrow(
+      /'cross' needs augmented views/,
+    );
+  });
+
+  test('an unwritable output folder is named in the error', () => {
+    const dir = tmp();
+    const ro = join(dir, 'ro');
+    mkdirSync(ro);
+    chmodSync(ro, 0o500);
+    const target = join(ro, 'run');
+    // root ignores permission bits, so use a path under a regular file instead when running as root.
+    const blocked = process.getuid?.() === 0 ? join(dir, 'file', 'run') : target;
+    if (process.getuid?.() === 0) writeFileSync(join(dir, 'file'), 'x');
+    expect(() => ensureWritableDir(blocked)).toThrow(
+      new RegExp(`output folder ${blocked} is not writable \\((ENOTDIR|EACCES)\\)`),
+    );
+  });
+
+  test('encode inputs: folders are searched, non-images are refused', () => {
+    const dir = tmp();
+    mkdirSync(join(dir, 'a'));
+    writeFileSync(join(dir, 'a', 'x.png'), '');
+    writeFileSync(join(dir, 'a', 'notes.txt'), '');
+    writeFileSync(join(dir, 'y.JPG'), '');
+    expect(listImages([dir])).toEqual([join(dir, 'a', 'x.png'), join(dir, 'y.JPG')]);
+    expect(() => listImages([join(dir, 'a', 'notes.txt')])).toThrow(/notes.txt is not an image file/);
+    expect(() => listImages([join(dir, 'missing')])).toThrow(/missing does not exist/);
+  });
+});
+
+describe.skipIf(!existsSync(cli))('CLI errors (built CLI)', () => {
+  test('--help lists the commands', async () => {
+    const r = await symseq(['--help']);
+    for (const c of ['train', 'eval', 'encode', 'attn', 'export']) expect(r.out).toContain(c);
+    const t = await symseq(['train', '--help']);
+    expect(t.out).toContain('--resume');
+  });
+
+  test('missing data folder says how to get CIFAR-10 and which flag to pass', async () => {
+    const out = tmp();
+    const r = await symseq(['train', '--out', join(out, 'run'), '--backend', 'cpu'], {});
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('CIFAR-10 not found: pass --data-dir <folder> or set CIFAR10_DIR');
+    expect(r.err).toContain('cifar-10-binary.tar.gz');
+    const r2 = await symseq([
+      'train',
+      '--out',
+      join(out, 'run'),
+      '--data-dir',
+      join(out, 'nope'),
+      '--backend',
+      'cpu',
+    ]);
+    expect(r2.err).toMatch(/CIFAR-10: .*nope \(from --data-dir\) does not exist/);
+  });
+
+  test('a truncated CIFAR batch file is named with its size', async () => {
+    const d = tmp();
+    const bin = join(d, 'cifar-10-batches-bin');
+    mkdirSync(bin);
+    const rec = 3073;
+    for (const f of [
+      'data_batch_1',
+      'data_batch_2',
+      'data_batch_3',
+      'data_batch_4',
+      'data_batch_5',
+      'test_batch',
+    ]) {
+      writeFileSync(join(bin, `${f}.bin`), Buffer.alloc(f === 'data_batch_3' ? rec * 2 + 100 : rec * 2));
+    }
+    writeFileSync(
+      join(bin, 'batches.meta.txt'),
+      'airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n',
+    );
+    const r = await symseq([
+      'train',
+      '--out',
+      join(d, 'run'),
+      '--data-dir',
+      d,
+      '--backend',
+      'cpu',
+      '--teacher',
+      join(d, 'none'),
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/data_batch_3\.bin.*6246/);
+  });
+
+  test('missing teacher folder says which flag to pass; unwritable output is refused before any work', async () => {
+    const d = tmp();
+    const r = await symseq(
+      ['train', '--out', join(d, 'run'), '--teacher', join(d, 'nomodel'), '--backend', 'cpu'],
+      {
+        CIFAR10_DIR: '/work/shared/data/cifar10-jpeg',
+      },
+    );
+    if (existsSync('/work/shared/data/cifar10-jpeg')) {
+      expect(r.err).toMatch(/MobileNet teacher: .*nomodel\/model.json does not exist\. Pass --teacher/);
+    }
+    writeFileSync(join(d, 'file'), 'x');
+    const w = await symseq(['train', '--out', join(d, 'file', 'run'), '--backend', 'cpu']);
+    expect(w.err).toMatch(/output folder .*file\/run is not writable/);
+  });
+
+  test('an unknown option or backend is refused by the parser', async () => {
+    const r = await symseq(['train', '--backend', 'gpu']);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/Allowed choices are auto, tensorflow-gpu, tensorflow, wasm, cpu/);
+  });
+});
+
+test('config reading names the file', () => {
+  const d = tmp();
+  expect(() => buildTrainConfig({ config: join(d, 'none.json') })).toThrow(
+    /none.json: cannot be read \(ENOENT\)/,
+  );
+});
+
+test('image folders: a corrupt image is counted and skipped, or stops the run with --strict', async () => {
+  const root = tmp();
+  for (const split of ['train', 'test']) {
+    for (const cls of ['cats', 'dogs']) {
+      mkdirSync(join(root, split, cls), { recursive: true });
+      const png = new PNG({ width: 8, height: 6 });
+      png.data.fill(cls === 'cats' ? 40 : 200);
+      writeFileSync(join(root, split, cls, 'a.png'), PNG.sync.write(png));
+    }
+  }
+  writeFileSync(join(root, 'train', 'dogs', 'broken.jpg'), Buffer.from('not a jpeg at all'));
+  const config = buildTrainConfig({
+    dataDir: root,
+    set: ['data.dataset="imagefolder"', `cache.dir=${JSON.stringify(join(root, '.cache'))}`],
+  });
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (m: string) => warnings.push(m);
+  try {
+    const train = await openSplit(config, 'train', { quiet: true });
+    expect(train.length).toBe(2);
+    expect(train.classes).toEqual(['cats', 'dogs']);
+    expect(train.height).toBe(config.teacher.inputSize);
+    expect(warnings.join('\n')).toMatch(/train: skipped 1 unreadable image\(s\), e\.g\. .*broken\.jpg/);
+  } finally {
+    console.warn = warn;
+  }
+  const strict = buildTrainConfig({
+    dataDir: root,
+    strict: true,
+    set: ['data.dataset="imagefolder"', `cache.dir=${JSON.stringify(join(root, '.cache2'))}`],
+  });
+  await expect(openSplit(strict, 'train', { quiet: true })).rejects.toThrow(/broken\.jpg/);
+});

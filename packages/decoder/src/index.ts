@@ -1,1 +1,30 @@
-export {};
+export {
+  type DiscretizerConfig,
+  discretizerConfigSchema,
+  type StudentConfig,
+  type StudentConfigInput,
+  studentConfigSchema,
+} from './config';
+export { DecoderBlock, type DecoderBlockOptions, type DecoderBlockResult } from './decoderBlock';
+export { emitsOneHot, type Mode, type SymbolDiscretizer } from './discretizer';
+export { l2Normalize, Projector, type ProjectorConfig, projectorConfigSchema } from './projector';
+export {
+  type EncodeResult,
+  type PrefixOutput,
+  STUDENT_KIND,
+  STUDENT_VERSION,
+  Student,
+  type StudentForwardOptions,
+  type StudentOutput,
+} from './student';
+export { StudentDiscretizer } from './studentDiscretizer';
+export {
+  type DecoderOutput,
+  type GenerateOptions,
+  SymbolDecoder,
+  type SymbolDecoderConfig,
+  symbolDecoderConfigSchema,
+  type TeacherForcedOutput,
+} from './symbolDecoder';
+export { SymbolEmbedding } from './symbolEmbedding';
+export { SymbolEncoder, type SymbolEncoderConfig, symbolEncoderConfigSchema } from './symbolEncoder';

@@ -1,1 +1,28 @@
-export {};
+export {
+  type AccuracyVsLengthInput,
+  accuracyVsLength,
+  formatLengthTable,
+  type LengthFeatures,
+  type LengthRow,
+} from './accuracy-vs-length';
+export {
+  contingency,
+  entropyOfCounts,
+  labelEntropy,
+  mutualInformation,
+  normalizedMutualInfo,
+  purity,
+} from './information';
+export type { FeatureInput, LabelInput, SymbolInput } from './inputs';
+export { type KnnInput, type KnnOptions, knnClassify, l2Normalize } from './knn';
+export { type SymbolKnnInput, symbolKnnClassify } from './symbol-knn';
+export {
+  type ClassAgreement,
+  type CodeUsage,
+  jointCodes,
+  type SymbolClassStats,
+  type SymbolUsage,
+  symbolClassStats,
+  symbolUsage,
+} from './symbol-stats';
+export type { KnnResult } from './weighted-vote';

@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import { type HostTensor, type ParamStore, Rng } from '@symseq/nn';
+import * as tf from '@tensorflow/tfjs-core';
+import { expect } from 'vitest';
+
+export interface FixtureTensor {
+  shape: number[];
+  data: number[];
+}
+
+export function fixture<T>(name: string): T {
+  return JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
+}
+
+export const fromFixture = (f: FixtureTensor): tf.Tensor => tf.tensor(f.data, f.shape, 'float32');
+
+export const toHost = (f: FixtureTensor): HostTensor => ({ shape: f.shape, data: Float32Array.from(f.data) });
+
+/**
+ * Element-wise |a − b| ≤ atol + rtol·|b|, with a message naming the worst element.
+ */
+export function expectClose(
+  actual: tf.Tensor | ArrayLike<number>,
+  expected: tf.Tensor | ArrayLike<number>,
+  rtol = 1e-4,
+  atol = 1e-5,
+  what = '',
+): void {
+  const a = actual instanceof tf.Tensor ? actual.dataSync() : actual;
+  const e = expected instanceof tf.Tensor ? expected.dataSync() : expected;
+  expect(a.length, `${what} length`).toBe(e.length);
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < a.length; i++) {
+    const excess = Math.abs(a[i] - e[i]) / (atol + rtol * Math.abs(e[i]));
+    if (!(excess <= worst)) {
+      worst = Number.isNaN(excess) ? Number.POSITIVE_INFINITY : excess;
+      at = i;
+    }
+  }
+  expect(worst, `${what} element ${at}: got ${a[at]}, expected ${e[at]}`).toBeLessThanOrEqual(1);
+}
+
+/** Max |x| over a tensor. */
+export const maxAbs = (x: tf.Tensor): number => tf.tidy(() => tf.max(tf.abs(x)).dataSync()[0]);
+
+/** A seeded normal tensor (test inputs). */
+export function randn(shape: number[], seed: number, std = 1): tf.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tf.tidy(() => tf.mul(tf.tensor(new Rng(seed).fill(n, 'normal'), shape, 'float32'), std));
+}
+
+/**
+ * Sum of scalars as a chain of adds. Not tf.addN: its gradient calls Tensor.clone, which throws
+ * when tfjs-core's side effects did not run in the copy that made the engine (see the report).
+ */
+export function sumAll(xs: tf.Tensor[]): tf.Tensor {
+  return xs.map((x) => tf.reshape(x, [])).reduce((a, b) => tf.add(a, b));
+}
+
+/**
+ * Gives every trainable parameter a random value of order one (LayerNorm gains near 1), so that
+ * symbols differ between rows and steps and numerical tests are not dominated by tiny initial weights.
+ */
+export function randomizeParams(store: ParamStore, seed: number, std = 0.5): void {
+  const rng = new Rng(seed);
+  const trainable = new Set(store.trainable());
+  for (const name of store.names()) {
+    const v = store.get(name);
+    if (!trainable.has(v)) continue;
+    const isGain = /norm\d?\.weight$/.test(name);
+    const data = rng.fill(v.size, 'normal').map((x) => (isGain ? 1 + 0.2 * x : std * x));
+    tf.tidy(() => v.assign(tf.tensor(data, v.shape, 'float32')));
+  }
+}
+
+/** DINO-style cross-entropy −Σ p log softmax(s / τ), averaged over the batch. */
+export function dinoCrossEntropy(projection: tf.Tensor, target: tf.Tensor, tau = 0.1): tf.Tensor {
+  return tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(tf.div(projection, tau))), -1))));
+}

@@ -64,7 +64,6 @@ export {
   loadFeatureCache,
   openFeatureCache,
 } from './features/feature-cache';
-export { float16ToFloat32, float32ToFloat16, toFloat16Bits } from './features/float16';
 export { decodeImage, decodeImageFile, type ImageFormat, sniffImageFormat } from './image/decode';
 export { resizeRgb } from './image/resize';
 export type { RgbImage } from './image/rgb-image';

@@ -8,6 +8,7 @@ export {
   encodeCheckpoint,
 } from './checkpoint';
 export { closest, editDistance, parseConfig } from './config';
+export { float16ToFloat32, float32ToFloat16, floatToHalf, halfToFloat } from './float16';
 export type { Initializer } from './init';
 export * as init from './init';
 export { gelu } from './layers/activations';
@@ -25,10 +26,4 @@ export { Mlp } from './layers/mlp';
 export { dense, matMul, swapLast } from './matmul';
 export { type HostTensor, ParamScope, ParamStore, sameShape } from './params';
 export { Rng } from './rng';
-export {
-  floatToHalf,
-  halfToFloat,
-  readSafetensors,
-  type SafetensorsFile,
-  writeSafetensors,
-} from './safetensors';
+export { readSafetensors, type SafetensorsFile, writeSafetensors } from './safetensors';

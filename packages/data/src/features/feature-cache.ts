@@ -1,14 +1,13 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Rng } from '@symseq/nn';
+import { float16ToFloat32, float32ToFloat16, Rng } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic, writeJsonAtomic } from '../atomic-write';
 import { type AugmentationConfigInput, parseAugmentationConfig } from '../augment/config';
 import { DinoAugmentation } from '../augment/dino-augmentation';
 import { batchToTensor, type ImageDataset } from '../datasets/image-dataset';
 import { createProgress } from '../progress';
-import { float16ToFloat32, float32ToFloat16 } from './float16';
 
 export const FEATURE_CACHE_FORMAT = 'symseq-feature-cache';
 export const FEATURE_CACHE_VERSION = 1;

@@ -23,11 +23,29 @@ const REGISTER: Record<BackendName, () => Promise<unknown>> = {
   cpu: () => import('@tensorflow/tfjs-backend-cpu'),
 };
 
-/** Why a backend could not start, for the page to show. */
+/** Why a backend cannot start, found before loading it (undefined when it may work). */
 function precheck(name: BackendName): string | undefined {
-  if (name === 'webgpu' && !('gpu' in navigator)) return 'navigator.gpu is missing';
+  if (name === 'webgpu' && !gpuOf(navigator)) return 'navigator.gpu is missing';
   if (name === 'wasm' && typeof WebAssembly !== 'object') return 'WebAssembly is missing';
   return undefined;
+}
+
+function gpuOf(nav: Navigator): { requestAdapter(): Promise<unknown> } | undefined {
+  return (nav as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+}
+
+/**
+ * Why a backend failed, as well as can be told. Asked only after the failure: a WebGPU adapter
+ * requested beside the backend's own breaks the backend's buffers in Chromium.
+ */
+async function explainFailure(name: BackendName, error: string): Promise<string> {
+  if (name === 'webgpu') {
+    const adapter = await gpuOf(navigator)
+      ?.requestAdapter()
+      .catch(() => null);
+    if (!adapter) return 'the browser offers no WebGPU adapter';
+  }
+  return error;
 }
 
 /**
@@ -54,12 +72,12 @@ export async function startBackend(only?: BackendName): Promise<{ name: BackendN
       if (value !== 8) throw new Error(`a test sum gave ${value}, expected 8`);
       return { name, skipped };
     } catch (e) {
-      skipped.push(`${name}: ${(e as Error).message}`);
+      skipped.push(`${name}: ${await explainFailure(name, (e as Error).message)}`);
     }
   }
-  const tried = only ? `the requested backend '${only}'` : `none of ${BACKEND_ORDER.join(', ')}`;
+  const tried = only ? `the requested backend '${only}' could not start` : `no backend could start`;
   throw new UnsupportedBrowserError(
-    `This browser cannot run the model: ${tried} could start (${skipped.join('; ')}). ` +
+    `This browser cannot run the model: ${tried} (${skipped.join('; ')}). ` +
       'Try a recent Chrome, Edge, Firefox or Safari' +
       (only ? ', or remove ?backend= from the address to let the page choose.' : '.'),
   );

@@ -60,6 +60,9 @@ async function describe(load: () => Promise<PageImage>): Promise<void> {
       e instanceof NotAnImageError ? e.message : `Could not describe the image: ${(e as Error).message}`;
     showError(message);
     setState('ready', 'Choose another image.');
+  } finally {
+    // Tells a watcher (the end-to-end test) that request `mine` is answered, either way.
+    if (mine === request) document.body.dataset.answered = String(mine);
   }
 }
 
@@ -108,6 +111,8 @@ async function main(): Promise<void> {
   fileInput.disabled = false;
   fileInput.addEventListener('change', () => {
     const file = fileInput.files?.[0];
+    // Cleared, so choosing the same file again is a change too.
+    fileInput.value = '';
     if (file) describeFile(file);
   });
   for (const target of [dropZone, document.body]) {

@@ -82,7 +82,7 @@ export class DemoModel {
         vocabSize: student.config.vocabSize,
         dim: student.config.dModel,
       });
-      const gallery = galleryWithAllLengths(entries, student, (f) => new URL(f, galleryUrl).href);
+      const gallery = await galleryWithAllLengths(entries, student, (f) => new URL(f, galleryUrl).href);
       return new DemoModel(manifest, student, teacher, gallery);
     } catch (e) {
       for (const d of disposeOnError) d.dispose();
@@ -154,11 +154,11 @@ function checkCompatible(
  * The export carries embeddings at a few lengths (1, 2, 4, 8); the slider offers every length, and a
  * prefix embedding depends only on the prefix's symbols, so the missing ones are computed from them.
  */
-function galleryWithAllLengths(
+async function galleryWithAllLengths(
   entries: GalleryEntry[],
   student: Student,
   resolveUrl: (file: string) => string,
-): GalleryItem[] {
+): Promise<GalleryItem[]> {
   const L = student.config.maxLength;
   const computed: Float32Array[][] = entries.map(() => []);
   if (entries.length) {
@@ -173,7 +173,7 @@ function galleryWithAllLengths(
           ),
         ),
       );
-      const values = emb.dataSync() as Float32Array;
+      const values = (await emb.data()) as Float32Array;
       emb.dispose();
       const d = student.config.dModel;
       entries.forEach((_, i) => {

@@ -10,7 +10,7 @@ export interface PageParams {
 /** Default model folder, relative to the page: `public/model/` in development, `model/` beside the build. */
 export const DEFAULT_MODEL_PATH = './model/';
 
-/** Reads `?backend=` and `?model=` from a page URL. */
+/** Reads `?backend=` and `?model=` (a folder, or its manifest.json; relative to the page) from a page URL. */
 export function readPageParams(pageUrl: string): PageParams {
   const url = new URL(pageUrl);
   const backend = url.searchParams.get('backend') ?? undefined;
@@ -20,7 +20,10 @@ export function readPageParams(pageUrl: string): PageParams {
     );
   }
   const model = url.searchParams.get('model') || DEFAULT_MODEL_PATH;
-  let modelUrl = new URL(model, url).href;
-  if (!modelUrl.endsWith('/')) modelUrl += '/';
+  const resolved = new URL(model, url);
+  // `?model=…/manifest.json` names the folder too.
+  if (resolved.pathname.endsWith('.json')) resolved.pathname = resolved.pathname.replace(/[^/]*$/, '');
+  else if (!resolved.pathname.endsWith('/')) resolved.pathname += '/';
+  const modelUrl = resolved.href;
   return { backend: backend as BackendName | undefined, modelUrl };
 }

@@ -33,6 +33,25 @@ export function strideSubset(ds: ImageDataset, limit?: number): ImageDataset {
   return ds.subset(Array.from({ length: limit }, (_, i) => Math.floor(i * stride)));
 }
 
+/** Cheap checks that the dataset is where the config says, before any slow work starts. */
+export function checkDataLocation(config: TrainConfig, env: NodeJS.ProcessEnv = process.env): void {
+  const { data } = config;
+  if (data.dataset === 'cifar10') {
+    resolveCifar10({ dir: data.dir, env, flag: '--data-dir' });
+    return;
+  }
+  const root = data.dir ?? env.SYMSEQ_DATA_DIR;
+  if (!root)
+    throw new Error('data.dataset is imagefolder: pass --data-dir <root> (holding <split>/<class>/*.jpg)');
+  for (const split of [data.trainSplit, data.testSplit]) {
+    if (!existsSync(join(root, split))) {
+      throw new Error(
+        `image folder ${resolve(root)}: split folder '${split}' is missing (expected ${join(root, split)}/<class>/*.jpg)`,
+      );
+    }
+  }
+}
+
 /** One split ('train' or 'test') of the configured dataset, limited as configured. */
 export async function openSplit(
   config: TrainConfig,

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from './backend';
 import { merge, readConfigFile, resolveTrainConfig, setDotted, type TrainConfig } from './config';
 import { evaluate } from './evaluate';
-import { featuresOf, loadTeacher, openRun, openSplits } from './pipeline';
+import { checkDataLocation, featuresOf, loadTeacher, openRun, openSplits } from './pipeline';
 import { resultTable, writeReport } from './report';
 import { train } from './train';
 
@@ -82,12 +82,14 @@ export async function trainCommand(flags: TrainFlags): Promise<void> {
   log(`backend: ${backend.name}${backend.notes.length ? ` (passed over: ${backend.notes.join('; ')})` : ''}`);
   await writeJsonAtomic(join(config.out, 'config.json'), config);
   const t0 = Date.now();
+  // Data location and teacher first: a missing one stops the run before any slow work.
+  checkDataLocation(config);
+  const teacher = await loadTeacher(config);
+  log(`teacher: ${teacher.id} (${teacher.dims.numTokens} tokens × ${teacher.dims.tokenDim})`);
   const splits = await openSplits(config, { quiet: flags.quiet });
   log(
     `data: ${splits.train.length} train / ${splits.test.length} test images, ${splits.train.classes.length} classes`,
   );
-  const teacher = await loadTeacher(config);
-  log(`teacher: ${teacher.id} (${teacher.dims.numTokens} tokens × ${teacher.dims.tokenDim})`);
   const trainF = await featuresOf(config, teacher, splits.train, 'train', config.cache.views, {
     quiet: flags.quiet,
   });

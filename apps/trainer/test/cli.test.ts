@@ -111,40 +111,6 @@ describe.skipIf(!existsSync(cli))('CLI errors (built CLI)', () => {
     expect(r2.err).toMatch(/CIFAR-10: .*nope \(from --data-dir\) does not exist/);
   });
 
-  test('a truncated CIFAR batch file is named with its size', async () => {
-    const d = tmp();
-    const bin = join(d, 'cifar-10-batches-bin');
-    mkdirSync(bin);
-    const rec = 3073;
-    for (const f of [
-      'data_batch_1',
-      'data_batch_2',
-      'data_batch_3',
-      'data_batch_4',
-      'data_batch_5',
-      'test_batch',
-    ]) {
-      writeFileSync(join(bin, `${f}.bin`), Buffer.alloc(f === 'data_batch_3' ? rec * 2 + 100 : rec * 2));
-    }
-    writeFileSync(
-      join(bin, 'batches.meta.txt'),
-      'airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n',
-    );
-    const r = await symseq([
-      'train',
-      '--out',
-      join(d, 'run'),
-      '--data-dir',
-      d,
-      '--backend',
-      'cpu',
-      '--teacher',
-      join(d, 'none'),
-    ]);
-    expect(r.code).toBe(1);
-    expect(r.err).toMatch(/data_batch_3\.bin.*6246/);
-  });
-
   test('missing teacher folder says which flag to pass; unwritable output is refused before any work', async () => {
     const d = tmp();
     const r = await symseq(
@@ -161,11 +127,61 @@ describe.skipIf(!existsSync(cli))('CLI errors (built CLI)', () => {
     expect(w.err).toMatch(/output folder .*file\/run is not writable/);
   });
 
+  test('the paper preset stops at once, offline, saying which weights it needs and how to pass them', async () => {
+    const d = tmp();
+    // A closed local port stands for "no internet", whatever network this test runs on.
+    const t0 = Date.now();
+    const url = 'http://127.0.0.1:9/model.safetensors';
+    mkdirSync(join(d, 'train'));
+    mkdirSync(join(d, 'test'));
+    const r = await symseq([
+      'train',
+      '--preset',
+      'paper',
+      '--out',
+      join(d, 'run'),
+      '--backend',
+      'cpu',
+      '--teacher',
+      url,
+      '--data-dir',
+      d,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`ViT teacher (vit-b16) needs DINO weights, and ${url} is not reachable`);
+    expect(r.err).toContain('facebook/dino-vitb16 model.safetensors');
+    expect(r.err).toContain('--teacher /path/to/model.safetensors or set VIT_WEIGHTS');
+    expect(Date.now() - t0).toBeLessThan(30_000);
+  });
+
   test('an unknown option or backend is refused by the parser', async () => {
     const r = await symseq(['train', '--backend', 'gpu']);
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/Allowed choices are auto, tensorflow-gpu, tensorflow, wasm, cpu/);
   });
+});
+
+test('a truncated CIFAR batch file is named with its size', async () => {
+  const d = tmp();
+  const bin = join(d, 'cifar-10-batches-bin');
+  mkdirSync(bin);
+  const rec = 3073;
+  for (const f of [
+    'data_batch_1',
+    'data_batch_2',
+    'data_batch_3',
+    'data_batch_4',
+    'data_batch_5',
+    'test_batch',
+  ]) {
+    writeFileSync(join(bin, `${f}.bin`), Buffer.alloc(f === 'data_batch_3' ? rec * 2 + 100 : rec * 2));
+  }
+  writeFileSync(
+    join(bin, 'batches.meta.txt'),
+    'airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n',
+  );
+  const config = buildTrainConfig({ dataDir: d });
+  await expect(openSplit(config, 'train', { quiet: true })).rejects.toThrow(/data_batch_3\.bin.*6246/);
 });
 
 test('config reading names the file', () => {

@@ -1,0 +1,361 @@
+// End to end: a real (tiny) training run, exported by the trainer, loaded by the built demo in
+// Debian's Chromium. The symbols the page shows must be the trainer's `encode` output for the same file.
+import { execFile } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodeImageFile } from '@symseq/data';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveFolders } from './static-server';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const DEMO = join(ROOT, 'apps/demo');
+const CLI = join(ROOT, 'apps/trainer/dist/cli.js');
+const SHARED = process.env.SYMSEQ_SHARED ?? resolve(ROOT, '../shared');
+const CIFAR = join(SHARED, 'data/cifar10-jpeg');
+const MOBILENET = join(SHARED, 'models/mobilenet_v1_0.75_224');
+const CHROMIUM = process.env.SYMSEQ_CHROMIUM ?? '/usr/bin/chromium';
+const SCREENSHOT = join(DEMO, 'screenshots/demo.png');
+
+const missing = [
+  existsSync(CHROMIUM) ? '' : `Chromium at ${CHROMIUM} (apt-get install chromium)`,
+  existsSync(join(MOBILENET, 'model.json')) ? '' : `the MobileNet model in ${MOBILENET}`,
+  existsSync(join(CIFAR, 'test')) ? '' : `CIFAR-10 in ${CIFAR}`,
+].filter(Boolean);
+if (missing.length) console.warn(`demo e2e: skipped: needs ${missing.join(' and ')}`);
+
+/** The flags the brief asks for; playwright adds --headless and the user data dir itself. */
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+function run(cmd: string, args: string[], what: string): Promise<string> {
+  return new Promise((ok, fail) => {
+    execFile(cmd, args, { cwd: ROOT, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      if (err)
+        fail(
+          new Error(
+            `${what} failed (${err.message.split('\n')[0]}):\n${stderr.slice(-3000)}\n${stdout.slice(-2000)}`,
+          ),
+        );
+      else ok(stdout);
+    });
+  });
+}
+
+const trainer = (args: string[], what: string) => run(process.execPath, [CLI, ...args], what);
+
+/** A test image the gallery does not hold: a CIFAR-10 test photo cropped to 32×26 (not square), as PNG. */
+async function writeUploadImage(file: string): Promise<void> {
+  const cats = join(CIFAR, 'test', 'cat');
+  const source = join(cats, readdirSync(cats).sort()[40]);
+  const img = await decodeImageFile(source);
+  const top = 3;
+  const height = 26;
+  const png = new PNG({ width: img.width, height });
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < img.width; x++) {
+      const s = 3 * ((y + top) * img.width + x);
+      const d = 4 * (y * img.width + x);
+      png.data.set([img.data[s], img.data[s + 1], img.data[s + 2], 255], d);
+    }
+  }
+  writeFileSync(file, PNG.sync.write(png));
+}
+
+interface GalleryJson {
+  file: string;
+  class?: string;
+  symbols: number[];
+}
+
+describe.skipIf(missing.length > 0)('demo in Chromium (wasm backend)', () => {
+  let tmp: string;
+  let exportDir: string;
+  let uploadPng: string;
+  let galleryPick: number;
+  /** Trainer `encode` output: file → symbols. */
+  const expected = new Map<string, number[]>();
+  let gallery: GalleryJson[];
+  let server: Server;
+  let baseUrl: string;
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    if (!existsSync(CLI)) throw new Error(`demo e2e: ${CLI} is missing; build first (npm run build)`);
+    const help = await trainer(['--help'], 'symseq --help');
+    if (!/^\s+export\b/m.test(help)) {
+      throw new Error(
+        'demo e2e: the trainer has no `export` command (symseq export --run <dir> --out <dir>)',
+      );
+    }
+    tmp = mkdtempSync(join(tmpdir(), 'symseq-demo-e2e-'));
+    const runDir = join(tmp, 'run');
+    exportDir = join(tmp, 'export');
+    uploadPng = join(tmp, 'upload.png');
+    await writeUploadImage(uploadPng);
+
+    const produce = async () => {
+      await trainer(
+        // biome-ignore format: one flag per pair
+        ['train', '--train-limit', '500', '--test-limit', '200', '--epochs', '1', '--out', runDir,
+         '--data-dir', CIFAR, '--teacher', MOBILENET, '--backend', 'wasm', '--quiet',
+         // 15 small steps instead of 2 large ones, same time: symbols vary more between images.
+         '--set', 'optim.batchSize=32'],
+        'symseq train',
+      );
+      await trainer(
+        ['export', '--run', runDir, '--out', exportDir, '--backend', 'wasm', '--quiet'],
+        'symseq export',
+      );
+      gallery = JSON.parse(readFileSync(join(exportDir, 'gallery.json'), 'utf8'));
+      galleryPick = Math.min(7, gallery.length - 1);
+      const files = [uploadPng, join(exportDir, gallery[galleryPick].file)];
+      const out = await trainer(['encode', '--run', runDir, ...files, '--backend', 'wasm'], 'symseq encode');
+      for (const line of out.split('\n').filter((l) => l.startsWith('{'))) {
+        const r = JSON.parse(line) as { file: string; symbols: number[] };
+        expected.set(resolve(ROOT, r.file), r.symbols);
+      }
+      for (const f of files)
+        if (!expected.has(f)) throw new Error(`symseq encode gave no line for ${f}:\n${out}`);
+    };
+    const site = join(tmp, 'site');
+    const buildSite = () =>
+      run(
+        process.execPath,
+        [
+          join(ROOT, 'node_modules/vite/bin/vite.js'),
+          'build',
+          DEMO,
+          '--outDir',
+          site,
+          '--emptyOutDir',
+          '--logLevel',
+          'warn',
+        ],
+        'vite build of the demo',
+      );
+    // Training and the build are separate processes: on two cores they overlap.
+    await Promise.all([produce(), buildSite()]);
+
+    const broken = join(tmp, 'broken');
+    mkdirSync(broken);
+    writeFileSync(
+      join(broken, 'manifest.json'),
+      JSON.stringify({ format: 'symseq-demo-export', version: 1 }),
+    );
+    ({ url: baseUrl, server } = await serveFolders({ '/': site, '/model/': exportDir, '/broken/': broken }));
+    context = await chromium.launchPersistentContext(join(tmp, 'chromium-profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_FLAGS,
+      viewport: { width: 1040, height: 900 },
+    });
+    page = await context.newPage();
+    await page.goto(`${baseUrl}?backend=wasm`);
+    await page.waitForFunction(() => document.body.dataset.state !== 'starting', null, { timeout: 60_000 });
+  }, 240_000);
+
+  afterAll(async () => {
+    await context?.close();
+    server?.close();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  /** Chooses a file with the file input and waits for the page to describe it. */
+  async function choose(file: string): Promise<void> {
+    const before = await page.evaluate(() => document.body.dataset.answered);
+    await page.setInputFiles('#file-input', file);
+    await page.waitForFunction((b) => document.body.dataset.answered !== b, before, { timeout: 60_000 });
+  }
+
+  /** Clicks gallery thumbnail `index` and waits for the page to describe it. */
+  async function clickGallery(index: number): Promise<void> {
+    const before = await page.evaluate(() => document.body.dataset.answered);
+    await page.click(`#gallery button[data-index="${index}"]`);
+    await page.waitForFunction((b) => document.body.dataset.answered !== b, before, { timeout: 60_000 });
+  }
+
+  const shownSymbols = async () =>
+    (await page.getAttribute('#symbols', 'data-symbols'))!.split(',').map(Number);
+  const neighbourIndices = async () =>
+    (await page.getAttribute('#neighbours', 'data-indices'))!.split(',').map(Number);
+
+  async function setPrefix(length: number): Promise<void> {
+    await page.$eval(
+      '#prefix',
+      (el, l) => {
+        const input = el as HTMLInputElement;
+        input.value = String(l);
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+      },
+      length,
+    );
+  }
+
+  it('starts on the wasm backend and loads the exported model', async () => {
+    expect(await page.textContent('#error')).toBe('');
+    expect(await page.evaluate(() => document.body.dataset.state)).toBe('ready');
+    expect(await page.textContent('#backend')).toBe('wasm');
+    const info = await page.textContent('#model-info');
+    expect(info).toContain(`gallery of ${gallery.length} images`);
+    expect(await page.locator('#gallery button').count()).toBe(gallery.length);
+  });
+
+  it('shows the symbols the trainer encodes for the same image file', async () => {
+    await choose(uploadPng);
+    expect(await page.isHidden('#error')).toBe(true);
+    expect(await page.getAttribute('#result', 'data-image')).toBe('upload.png');
+    const want = expected.get(uploadPng)!;
+    expect(await shownSymbols()).toEqual(want);
+    // The chips show the same ids, in order.
+    expect(await page.locator('#symbols li').allTextContents()).toEqual(want.map(String));
+  });
+
+  it('draws one non-blank attention overlay per symbol, labelled with its symbol and position', async () => {
+    const want = expected.get(uploadPng)!;
+    const overlays = await page.$$eval('#overlays canvas', (canvases) =>
+      (canvases as HTMLCanvasElement[]).map((c) => {
+        const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        let sum = 0;
+        let sq = 0;
+        let n = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          for (let ch = 0; ch < 3; ch++) {
+            sum += data[i + ch];
+            sq += data[i + ch] ** 2;
+            n++;
+          }
+        }
+        const mean = sum / n;
+        return {
+          position: Number(c.dataset.position),
+          symbol: Number(c.dataset.symbol),
+          width: c.width,
+          height: c.height,
+          variance: sq / n - mean * mean,
+          opaque: data.every((v, i) => i % 4 !== 3 || v === 255),
+        };
+      }),
+    );
+    expect(overlays).toHaveLength(want.length);
+    overlays.forEach((o, i) => {
+      expect(o.position).toBe(i + 1);
+      expect(o.symbol).toBe(want[i]);
+      // 32×26 scaled so the longer side is 128.
+      expect([o.width, o.height]).toEqual([128, 104]);
+      expect(o.opaque).toBe(true);
+      // A blank or single-colour canvas has variance 0; an image under a heatmap has hundreds.
+      expect(o.variance).toBeGreaterThan(50);
+    });
+  });
+
+  it('the prefix slider changes the neighbours, nearest first by shared prefix', async () => {
+    const symbols = await shownSymbols();
+    const L = symbols.length;
+    const byLength = new Map<number, number[]>();
+    for (const l of [1, L]) {
+      await setPrefix(l);
+      expect(await page.getAttribute('#neighbours', 'data-length')).toBe(String(l));
+      byLength.set(l, await neighbourIndices());
+    }
+    expect(byLength.get(1)).not.toEqual(byLength.get(L));
+    // An embedding depends only on its prefix, so a gallery image with the same first l symbols is
+    // as similar as can be: if there is one, it comes first.
+    for (const l of [1, L]) {
+      const first = gallery[byLength.get(l)![0]];
+      const same = gallery.some((g) => g.symbols.slice(0, l).join() === symbols.slice(0, l).join());
+      if (same) expect(first.symbols.slice(0, l)).toEqual(symbols.slice(0, l));
+    }
+    await setPrefix(1);
+    const chipsShown = await page.locator('#neighbours li').count();
+    expect(chipsShown).toBe(Math.min(8, gallery.length));
+  });
+
+  it('a click on a gallery image describes it like the trainer does', async () => {
+    await clickGallery(galleryPick);
+    expect(await page.getAttribute('#result', 'data-image')).toBe(gallery[galleryPick].file);
+    expect(await shownSymbols()).toEqual(expected.get(join(exportDir, gallery[galleryPick].file)));
+  });
+
+  it('saves a screenshot for the README, of the gallery image with the most varied symbols', async () => {
+    const variety = gallery.map((g) => new Set(g.symbols).size);
+    const pick = variety.indexOf(Math.max(...variety));
+    await clickGallery(pick);
+    // The page and the export (batched, from the dataset's pixels) agree on the gallery's symbols.
+    expect(await shownSymbols()).toEqual(gallery[pick].symbols);
+    await setPrefix(2);
+    mkdirSync(join(DEMO, 'screenshots'), { recursive: true });
+    const png = await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(PNG.sync.read(png).width).toBe(1040);
+  });
+
+  it('says so when the file is not an image, and keeps working', async () => {
+    const notes = join(tmp, 'notes.txt');
+    writeFileSync(notes, 'these are words, not pixels\n');
+    await choose(notes);
+    expect(await page.isVisible('#error')).toBe(true);
+    expect(await page.textContent('#error')).toBe(
+      '“notes.txt” (text/plain) is not an image this browser can read. Choose a PNG, JPEG, WebP or GIF file.',
+    );
+    await choose(uploadPng);
+    expect(await page.isHidden('#error')).toBe(true);
+    expect(await shownSymbols()).toEqual(expected.get(uploadPng));
+  });
+
+  it('names the file and the problem when the model cannot be loaded', async () => {
+    const p = await context.newPage();
+    try {
+      await p.goto(`${baseUrl}?backend=wasm&model=./nowhere/`);
+      await p.waitForFunction(() => document.body.dataset.state === 'failed', null, { timeout: 30_000 });
+      const text = await p.textContent('#error');
+      expect(text).toContain(`The model at ${baseUrl}nowhere/ could not be loaded.`);
+      expect(text).toContain(`${baseUrl}nowhere/manifest.json answered HTTP 404`);
+      await p.goto(`${baseUrl}?backend=wasm&model=./broken/`);
+      await p.waitForFunction(() => document.body.dataset.state === 'failed', null, { timeout: 30_000 });
+      expect(await p.textContent('#error')).toContain(
+        `invalid ${baseUrl}broken/manifest.json:\n  student: Required`,
+      );
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('tells an unsupported browser apart from a broken model', async () => {
+    const p = await context.newPage();
+    try {
+      // A browser without WebAssembly cannot start the wasm backend the URL asks for.
+      await p.addInitScript(() => {
+        delete (globalThis as { WebAssembly?: unknown }).WebAssembly;
+      });
+      await p.goto(`${baseUrl}?backend=wasm`);
+      await p.waitForFunction(() => document.body.dataset.state === 'failed', null, { timeout: 30_000 });
+      expect(await p.textContent('#status')).toBe('Unsupported browser.');
+      expect(await p.textContent('#backend')).toBe('none');
+      expect(await p.textContent('#error')).toContain(
+        "This browser cannot run the model: the requested backend 'wasm' could not start (wasm: WebAssembly is missing)",
+      );
+    } finally {
+      await p.close();
+    }
+  });
+});

@@ -45,6 +45,11 @@ async function explainFailure(name: BackendName, error: string): Promise<string>
       .catch(() => null);
     if (!adapter) return 'the browser offers no WebGPU adapter';
   }
+  if (name === 'webgl') {
+    const canvas = document.createElement('canvas');
+    if (!canvas.getContext('webgl2') && !canvas.getContext('webgl'))
+      return 'the browser gives no WebGL context';
+  }
   return error;
 }
 

@@ -269,6 +269,21 @@ describe.skipIf(missing.length > 0)('demo in Chromium (wasm backend)', () => {
     });
   });
 
+  it('describes a file dropped on the page the same way', async () => {
+    await choose(join(exportDir, gallery[0].file));
+    const before = await page.evaluate(() => document.body.dataset.answered);
+    const bytes = [...readFileSync(uploadPng)];
+    await page.evaluate((b) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(b)], 'dropped.png', { type: 'image/png' }));
+      const zone = document.getElementById('drop-zone')!;
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }, bytes);
+    await page.waitForFunction((b) => document.body.dataset.answered !== b, before, { timeout: 60_000 });
+    expect(await page.getAttribute('#result', 'data-image')).toBe('dropped.png');
+    expect(await shownSymbols()).toEqual(expected.get(uploadPng));
+  });
+
   it('the prefix slider changes the neighbours, nearest first by shared prefix', async () => {
     const symbols = await shownSymbols();
     const L = symbols.length;
@@ -335,6 +350,34 @@ describe.skipIf(missing.length > 0)('demo in Chromium (wasm backend)', () => {
       expect(await p.textContent('#error')).toContain(
         `invalid ${baseUrl}broken/manifest.json:\n  student: Required`,
       );
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('without a ?backend= falls through webgpu → webgl → wasm to cpu, and says why', async () => {
+    const p = await context.newPage();
+    try {
+      // A browser with no WebGPU, no WebGL and no WebAssembly: only the cpu backend can run. (A string,
+      // so the test transform adds no helpers that the page lacks.)
+      await p.addInitScript({
+        content: `
+          Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
+          for (const C of [HTMLCanvasElement, OffscreenCanvas]) {
+            const getContext = C.prototype.getContext;
+            C.prototype.getContext = function (type, ...rest) {
+              return type.includes('webgl') ? null : getContext.call(this, type, ...rest);
+            };
+          }
+          delete globalThis.WebAssembly;`,
+      });
+      await p.goto(baseUrl);
+      await p.waitForFunction(() => document.body.dataset.state !== 'starting', null, { timeout: 60_000 });
+      expect(await p.textContent('#error')).toBe('');
+      expect(await p.textContent('#backend')).toBe(
+        'cpu (passed over: webgpu: navigator.gpu is missing; webgl: the browser gives no WebGL context; wasm: WebAssembly is missing)',
+      );
+      expect(await p.evaluate(() => document.body.dataset.state)).toBe('ready');
     } finally {
       await p.close();
     }

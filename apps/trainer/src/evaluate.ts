@@ -1,5 +1,6 @@
 import { createProgress } from '@symseq/data';
 import type { Student } from '@symseq/decoder';
+import { Rng } from '@symseq/nn';
 import { knnClassify, symbolClassStats, symbolKnnClassify, symbolUsage } from '@symseq/probe';
 import * as tf from '@tensorflow/tfjs-core';
 import { type FeatureSet, gatherTokens } from './features';
@@ -76,12 +77,16 @@ export interface EvalResult {
 /** The paper's table: k-NN top-1 at each prefix length, bank = train set, queries = test set. */
 export async function evaluate(
   student: Student,
-  train: FeatureSet,
+  trainSet: FeatureSet,
   test: FeatureSet,
-  opts: { lengths: number[]; k: number; T: number; batchSize?: number; quiet?: boolean },
+  opts: { lengths: number[]; k: number; T: number; batchSize?: number; quiet?: boolean; seed?: number },
 ): Promise<EvalResult> {
   const lengths = [...opts.lengths].sort((a, b) => a - b);
-  const numClasses = train.classes.length;
+  const numClasses = trainSet.classes.length;
+  // Images with the same symbols have identical embeddings, so k-NN meets large ties, which top-k breaks
+  // by bank order. A class-sorted bank (ImageFolder) would then vote for its first class; a seeded
+  // shuffle makes ties break at random, as in the official (unsorted) CIFAR-10 batches.
+  const train = shuffled(trainSet, opts.seed ?? 0);
   const a = await encodeAll(student, train, lengths, { ...opts, label: 'encode train' });
   const b = await encodeAll(student, test, lengths, { ...opts, label: 'encode test' });
   const vocab = (student.config as { vocabSize: number }).vocabSize;
@@ -133,6 +138,22 @@ export async function evaluate(
     bank: train.n,
     queries: test.n,
   };
+}
+
+/** The feature set in a seeded random order (a view over copied arrays). */
+export function shuffled(f: FeatureSet, seed: number): FeatureSet {
+  const order = new Rng(seed + 4242).permutation(f.n);
+  const per = f.views * f.tokensPerView * f.tokenDim;
+  const perPooled = f.views * f.pooledDim;
+  const tokens = new Float32Array(f.tokens.length);
+  const pooled = new Float32Array(f.pooled.length);
+  const labels = new Int32Array(f.n);
+  order.forEach((src, dst) => {
+    tokens.set(f.tokens.subarray(src * per, (src + 1) * per), dst * per);
+    pooled.set(f.pooled.subarray(src * perPooled, (src + 1) * perPooled), dst * perPooled);
+    labels[dst] = f.labels[src];
+  });
+  return { ...f, tokens, pooled, labels };
 }
 
 function cleanPooled(f: FeatureSet): Float32Array {

@@ -11,6 +11,12 @@ import { buildTrainConfig, ensureWritableDir, listImages } from '../src/run';
 const run = promisify(execFile);
 const cli = join(__dirname, '..', 'dist', 'cli.js');
 const tmp = () => mkdtempSync(join(tmpdir(), 'symseq-cli-'));
+// ../shared beside the checkout (as CI lays it out), or SYMSEQ_SHARED.
+const SHARED_CIFAR = join(
+  process.env.SYMSEQ_SHARED ?? join(__dirname, '..', '..', '..', '..', 'shared'),
+  'data',
+  'cifar10-jpeg',
+);
 
 /** Runs the built CLI; resolves with its exit code and output (never rejects). */
 async function symseq(args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -116,10 +122,10 @@ describe.skipIf(!existsSync(cli))('CLI errors (built CLI)', () => {
     const r = await symseq(
       ['train', '--out', join(d, 'run'), '--teacher', join(d, 'nomodel'), '--backend', 'cpu'],
       {
-        CIFAR10_DIR: '/work/shared/data/cifar10-jpeg',
+        CIFAR10_DIR: SHARED_CIFAR,
       },
     );
-    if (existsSync('/work/shared/data/cifar10-jpeg')) {
+    if (existsSync(SHARED_CIFAR)) {
       expect(r.err).toMatch(/MobileNet teacher: .*nomodel\/model.json does not exist\. Pass --teacher/);
     }
     writeFileSync(join(d, 'file'), 'x');

@@ -111,6 +111,14 @@ export const trainConfigSchema = z
         message: "'cross' needs augmented views: set cache.views to 1 or more",
       });
     }
+    const kind = (c.student as { discretizer?: { kind?: string } }).discretizer?.kind ?? 'temperature';
+    if (Object.keys(c.objective.regularizer).length && (kind === 'vq' || kind === 'fsq')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['objective', 'regularizer'],
+        message: `symbol regularisers read logits, but the '${kind}' discretizer's decoder writes vectors; use temperature or gumbel, or drop the regulariser`,
+      });
+    }
     if (c.objective.weights && c.objective.weights.length !== c.objective.lengths.length) {
       ctx.addIssue({
         code: 'custom',

@@ -28,19 +28,30 @@ describe('createProgress', () => {
     expect(out).toMatch(/\| [\d.]+ img\/s \| ETA /);
   });
 
-  it('draws nothing when quiet or not on a terminal', async () => {
-    for (const [isTTY, quiet] of [
-      [false, false],
-      [true, true],
-    ]) {
+  it('draws nothing when quiet', async () => {
+    for (const isTTY of [false, true]) {
       const term = fakeTerminal(isTTY);
-      const p = createProgress({ label: 'x', total: 10, quiet, stream: term.stream });
+      const p = createProgress({ label: 'x', total: 10, quiet: true, stream: term.stream });
       expect(p.visible).toBe(false);
       p.increment(3);
       p.stop();
       await new Promise((r) => setImmediate(r));
       expect(term.text()).toBe('');
     }
+  });
+
+  it('prints a plain line per 10% (with rate and ETA) when not on a terminal', async () => {
+    const term = fakeTerminal(false);
+    const p = createProgress({ label: 'features', total: 100, unit: 'img', stream: term.stream });
+    expect(p.visible).toBe(false);
+    for (let i = 0; i < 100; i++) p.increment();
+    p.stop();
+    await new Promise((r) => setImmediate(r));
+    const lines = term.text().trim().split('\n');
+    expect(lines.length).toBe(10);
+    expect(lines[0]).toMatch(/^features: 10\/100 img \(10%\) [\d.]+ img\/s, ETA \d+ s$/);
+    expect(lines[9]).toMatch(/^features: 100\/100 img \(100%\)/);
+    expect(term.text()).not.toContain('\r');
   });
 
   it('shows fractional counts with the requested decimals', async () => {

@@ -1,29 +1,10 @@
+import { noGrad, stopGradient } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
+
+export { noGrad, stopGradient };
 
 // biome-ignore lint/suspicious/noExplicitAny: tf.customGrad passes tensors and the save callback untyped
 type AnyGradFn = any;
-
-/**
- * Runs `fn` off the gradient tape: its ops are not recorded and its result carries no gradient.
- * TF.js has no stopGradient op; ops inside a customGrad forward are not taped, and the anchor
- * input is not derived from anything being differentiated, so the node is pruned from backprop.
- * Use it for index selection and state updates so backprop does no wasted work there.
- */
-export function noGrad<T extends tf.Tensor>(fn: () => T): T {
-  return tf.tidy(() => {
-    const anchor = tf.scalar(0);
-    const op = tf.customGrad(((_anchor: tf.Tensor) => ({
-      value: fn(),
-      gradFunc: () => tf.scalar(0),
-    })) as AnyGradFn) as (a: tf.Tensor) => T;
-    return op(anchor);
-  });
-}
-
-/** `x` as a value with no gradient (stop-gradient / detach). */
-export function stopGradient<T extends tf.Tensor>(x: T): T {
-  return noGrad(() => tf.clone(x));
-}
 
 /**
  * Straight-through estimator. Forward: exactly `hard` (no `soft + (hard − soft)` rounding).

@@ -1,9 +1,8 @@
-import { assertLastDim, type HostTensor, parseConfig } from '@symseq/nn';
+import { assertLastDim, type HostTensor, parseConfig, stopGradient } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { assertMatrix, assertSameShape } from './shape';
 import { softCrossEntropy } from './soft-cross-entropy';
-import { stopGradient } from './stop-gradient';
 import { teacherTemperatureAt } from './temperature-schedule';
 import { pairedViewLoss, type ViewPairing } from './view-pairing';
 

@@ -1,8 +1,7 @@
-import { parseConfig } from '@symseq/nn';
+import { parseConfig, stopGradient } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { assertMatrix, assertSameShape } from './shape';
-import { stopGradient } from './stop-gradient';
 
 /**
  * Mean over the batch of 1 − cos(student_b, teacher_b), with cos = s·t / sqrt(max(|s|²|t|², eps²))

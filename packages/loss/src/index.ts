@@ -1,3 +1,4 @@
+export { stopGradient } from '@symseq/nn';
 export {
   DinoLoss,
   type DinoLossConfig,
@@ -20,7 +21,6 @@ export {
   type PerLength,
 } from './multi-length';
 export { softCrossEntropy } from './soft-cross-entropy';
-export { stopGradient } from './stop-gradient';
 export {
   type SymbolEntropies,
   type SymbolEntropyOptions,

@@ -2,8 +2,9 @@ import { assertPositive, parseConfig, Rng } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { DiscretizeOptions, Discretizer, DiscretizerOutput, Mode } from './discretizer';
+import { LogitDiscretizer } from './logit-discretizer';
 import { relaxedOneHot } from './relaxed-one-hot';
-import { resolveTemperature, TemperatureSchema, temperatureSchedule } from './schedule';
+import { TemperatureSchema } from './schedule';
 import { usageStats } from './stats';
 import { checkInput, checkMode } from './validate';
 
@@ -89,37 +90,24 @@ export type GumbelSoftmaxConfig = z.input<typeof GumbelSoftmaxConfigSchema>;
  * {@link gumbelSoftmax} as a {@link Discretizer} with a fixed V, its own noise stream and an
  * optional temperature schedule. `rng` is public so a trainer can checkpoint its state.
  */
-export class GumbelSoftmax implements Discretizer {
+export class GumbelSoftmax extends LogitDiscretizer {
   readonly config: Omit<z.output<typeof GumbelSoftmaxConfigSchema>, 'rng'>;
   readonly rng: Rng;
-  private readonly temperature: number | ((step: number) => number);
 
   constructor(config: GumbelSoftmaxConfig) {
     const { rng, ...rest } = parseConfig(GumbelSoftmaxConfigSchema, config, 'GumbelSoftmax config');
+    super(rest.numCodes, rest.temperature, 'GumbelSoftmax');
     this.config = rest;
     this.rng = rng ?? new Rng(rest.seed as number);
-    const t = rest.temperature;
-    this.temperature = typeof t === 'number' ? t : temperatureSchedule(t);
-  }
-
-  get numCodes(): number {
-    return this.config.numCodes;
-  }
-  get inputDim(): number {
-    return this.config.numCodes;
-  }
-  get outputDim(): number {
-    return this.config.numCodes;
-  }
-
-  temperatureAt(step?: number): number {
-    return resolveTemperature(this.temperature, step, 'GumbelSoftmax');
   }
 
   discretize(logits: tf.Tensor, opts: DiscretizeOptions = {}): DiscretizerOutput {
-    const what = 'GumbelSoftmax';
-    const mode = checkMode(opts.mode, what);
-    checkInput(logits, what, { lastDim: this.numCodes, lastName: 'V', checkFinite: this.config.checkFinite });
+    const mode = checkMode(opts.mode, this.what);
+    checkInput(logits, this.what, {
+      lastDim: this.numCodes,
+      lastName: 'V',
+      checkFinite: this.config.checkFinite,
+    });
     return gumbelSoftmax(logits, {
       rng: this.rng,
       temperature: mode === 'inference' && opts.step === undefined ? 1 : this.temperatureAt(opts.step),
@@ -129,6 +117,4 @@ export class GumbelSoftmax implements Discretizer {
       checkFinite: false,
     });
   }
-
-  dispose(): void {}
 }

@@ -2,8 +2,9 @@ import { assertPositive, parseConfig } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { DiscretizeOptions, Discretizer, DiscretizerOutput, Mode } from './discretizer';
+import { LogitDiscretizer } from './logit-discretizer';
 import { relaxedOneHot } from './relaxed-one-hot';
-import { resolveTemperature, TemperatureSchema, temperatureSchedule } from './schedule';
+import { TemperatureSchema } from './schedule';
 import { usageStats } from './stats';
 import { checkInput, checkMode } from './validate';
 
@@ -56,35 +57,22 @@ export const TemperatureSoftmaxConfigSchema = z
 export type TemperatureSoftmaxConfig = z.input<typeof TemperatureSoftmaxConfigSchema>;
 
 /** {@link temperatureSoftmax} as a {@link Discretizer} with a fixed V and an optional temperature schedule. */
-export class TemperatureSoftmax implements Discretizer {
+export class TemperatureSoftmax extends LogitDiscretizer {
   readonly config: z.output<typeof TemperatureSoftmaxConfigSchema>;
-  private readonly temperature: number | ((step: number) => number);
 
   constructor(config: TemperatureSoftmaxConfig) {
-    this.config = parseConfig(TemperatureSoftmaxConfigSchema, config, 'TemperatureSoftmax config');
-    const t = this.config.temperature;
-    this.temperature = typeof t === 'number' ? t : temperatureSchedule(t);
-  }
-
-  get numCodes(): number {
-    return this.config.numCodes;
-  }
-  get inputDim(): number {
-    return this.config.numCodes;
-  }
-  get outputDim(): number {
-    return this.config.numCodes;
-  }
-
-  /** The temperature used at `step` (for logging). */
-  temperatureAt(step?: number): number {
-    return resolveTemperature(this.temperature, step, 'TemperatureSoftmax');
+    const c = parseConfig(TemperatureSoftmaxConfigSchema, config, 'TemperatureSoftmax config');
+    super(c.numCodes, c.temperature, 'TemperatureSoftmax');
+    this.config = c;
   }
 
   discretize(logits: tf.Tensor, opts: DiscretizeOptions = {}): DiscretizerOutput {
-    const what = 'TemperatureSoftmax';
-    checkMode(opts.mode, what);
-    checkInput(logits, what, { lastDim: this.numCodes, lastName: 'V', checkFinite: this.config.checkFinite });
+    checkMode(opts.mode, this.what);
+    checkInput(logits, this.what, {
+      lastDim: this.numCodes,
+      lastName: 'V',
+      checkFinite: this.config.checkFinite,
+    });
     return temperatureSoftmax(logits, {
       temperature: this.temperatureAt(opts.step),
       hard: this.config.hard,
@@ -93,6 +81,4 @@ export class TemperatureSoftmax implements Discretizer {
       checkFinite: false,
     });
   }
-
-  dispose(): void {}
 }

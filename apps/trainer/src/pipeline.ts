@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   buildFeatureCache,
+  createProgress,
   fileSystemModelHandler,
   type ImageDataset,
   loadFeatureCache,
@@ -169,11 +170,26 @@ export async function loadTeacher(
         '  then pass --teacher /path/to/model.safetensors or set VIT_WEIGHTS. timm/DINO-named safetensors work too.',
     );
   }
-  return loadVisionTransformer(source, {
-    config: t.arch,
-    inputSize: t.inputSize,
-    onProgress: opts.onProgress,
-  });
+  // A download bar in MB (created once the size is known), unless the caller tracks progress itself.
+  let bar: ReturnType<typeof createProgress> | undefined;
+  let shown = 0;
+  const onProgress =
+    opts.onProgress ??
+    ((loaded: number, total?: number) => {
+      bar ??= createProgress({
+        label: `download ${t.arch}`,
+        total: (total ?? 0) / 1e6,
+        unit: 'MB',
+        decimals: 1,
+      });
+      bar.increment(loaded / 1e6 - shown);
+      shown = loaded / 1e6;
+    });
+  try {
+    return await loadVisionTransformer(source, { config: t.arch, inputSize: t.inputSize, onProgress });
+  } finally {
+    bar?.stop();
+  }
 }
 
 /** Teacher features of a split: from the cache when it matches, else computed (with a progress bar) and cached. */

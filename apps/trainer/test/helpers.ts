@@ -55,8 +55,25 @@ export function tinyConfig(out: string, extra: TrainConfigInput = {}): TrainConf
     objective: { lengths: [1, 2, 4], ...(extra.objective ?? {}) },
     optim: { epochs: 2, batchSize: 16, lr: 3e-3, warmupEpochs: 0.5, ...(extra.optim ?? {}) },
     eval: { lengths: [1, 2, 4], k: 5 },
+    cache: extra.cache,
     checkpointEvery: 3,
     logEvery: 1,
     out,
   });
+}
+
+/** Several single-view sets of the same images (same labels) as one set with `sets.length` views per image. */
+export function withViews(sets: FeatureSet[]): FeatureSet {
+  const f = sets[0];
+  const v = sets.length;
+  const per = f.tokensPerView * f.tokenDim;
+  const tokens = new Float32Array(f.n * v * per);
+  const pooled = new Float32Array(f.n * v * f.pooledDim);
+  for (let i = 0; i < f.n; i++) {
+    sets.forEach((s, k) => {
+      tokens.set(s.tokens.subarray(i * per, (i + 1) * per), (i * v + k) * per);
+      pooled.set(s.pooled.subarray(i * f.pooledDim, (i + 1) * f.pooledDim), (i * v + k) * f.pooledDim);
+    });
+  }
+  return { ...f, views: v, tokens, pooled };
 }

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, test } from 'vitest';
 import { evaluate } from '../src/evaluate';
 import { train } from '../src/train';
-import { syntheticFeatures, tinyConfig } from './helpers';
+import { syntheticFeatures, tinyConfig, withViews } from './helpers';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'symseq-train-'));
 const losses = (dir: string) =>
@@ -70,6 +70,28 @@ describe('training loop', () => {
       await evaluate(s2.student, data, data, { lengths: [1, 4], k: 5, T: 0.07, quiet: true });
     expect(tf.memory().numTensors).toBe(e0);
     s2.student.dispose();
+  });
+
+  test('cross-view pairing (DINO objective with prototypes) trains on two views and learns', async () => {
+    const two = withViews([syntheticFeatures(128, 1), syntheticFeatures(128, 2)]);
+    const dir = tmp();
+    const cfg = tinyConfig(dir, {
+      cache: { views: 1 },
+      objective: { kind: 'dino', pairing: 'cross', prototypes: 16, dino: { teacherTemp: 0.04 } },
+      optim: { epochs: 10 },
+    });
+    const r = await train(cfg, two, { quiet: true });
+    const curve = losses(dir);
+    expect(curve[curve.length - 1].total).toBeLessThan(curve[0].total);
+    const e = await evaluate(r.student, two, withViews([syntheticFeatures(64, 99)]), {
+      lengths: [1, 2, 4],
+      k: 5,
+      T: 0.07,
+      quiet: true,
+    });
+    expect(e.rows[e.rows.length - 1].top1).toBeGreaterThan(40);
+    r.teacherHead?.dispose();
+    r.student.dispose();
   });
 
   test('a non-finite loss stops with a clear message and keeps the last good checkpoint', async () => {

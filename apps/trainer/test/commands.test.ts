@@ -1,0 +1,105 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { describe, expect, test } from 'vitest';
+import { attnCommand } from '../src/attn';
+import { exportCommand } from '../src/export';
+import { encodeCommand, trainCommand } from '../src/run';
+
+// A real (tiny) run on CIFAR-10 with the MobileNet teacher, then the commands that read a run.
+const shared = process.env.SYMSEQ_SHARED ?? join(__dirname, '..', '..', '..', '..', 'shared');
+const cifar = join(shared, 'data', 'cifar10-jpeg');
+const mobilenet = join(shared, 'models', 'mobilenet_v1_0.75_224');
+const ready = existsSync(cifar) && existsSync(mobilenet);
+if (!ready) console.warn(`skipping trainer command tests: ${cifar} or ${mobilenet} is missing`);
+
+describe.skipIf(!ready)('train → encode, attn, export on real data', () => {
+  const run = join(mkdtempSync(join(tmpdir(), 'symseq-cmd-')), 'run');
+
+  test('train writes a run, attn draws montages and a consistency table, export and encode agree', async () => {
+    const log = console.log;
+    console.log = () => {};
+    try {
+      await trainCommand({
+        dataDir: cifar,
+        teacher: mobilenet,
+        out: run,
+        epochs: 1,
+        trainLimit: 300,
+        testLimit: 100,
+        backend: 'wasm',
+        quiet: true,
+        set: ['optim.batchSize=50', 'eval.lengths=[1,2,4,8]'],
+      });
+    } finally {
+      console.log = log;
+    }
+    for (const f of [
+      'config.json',
+      'student.json',
+      'student.safetensors',
+      'report.md',
+      'report.json',
+      'accuracy.svg',
+    ]) {
+      expect(existsSync(join(run, f)), f).toBe(true);
+    }
+    const report = JSON.parse(readFileSync(join(run, 'report.json'), 'utf8'));
+    expect(report.result.rows.map((r: { length: number }) => r.length)).toEqual([1, 2, 4, 8]);
+    expect(readFileSync(join(run, 'accuracy.svg'), 'utf8')).toMatch(
+      /^<svg[\s\S]*paper \(ViT-B\/16\)[\s\S]*<\/svg>$/,
+    );
+
+    const attn = await attnCommand({
+      run,
+      perClass: 1,
+      consistencyPerClass: 4,
+      backend: 'wasm',
+      quiet: true,
+      dataDir: cifar,
+      teacher: mobilenet,
+    });
+    expect(attn.montages.length).toBe(10);
+    const png = PNG.sync.read(readFileSync(attn.montages[0]));
+    // 9 cells (image + 8 symbols) of 128 px panels at scale 4, in one row.
+    expect(png.width).toBeGreaterThan(9 * 128);
+    expect(png.height).toBeGreaterThan(128);
+    const consistency = JSON.parse(readFileSync(join(run, 'attention', 'consistency.json'), 'utf8'));
+    expect(consistency.score.length).toBe(10);
+    expect(consistency.score[0].length).toBe(8);
+    expect(attn.table).toContain('| airplane |');
+
+    const out = join(run, '..', 'export');
+    await exportCommand({
+      run,
+      out,
+      perClass: 2,
+      backend: 'wasm',
+      quiet: true,
+      dataDir: cifar,
+      teacher: mobilenet,
+    });
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.format).toBe('symseq-demo-export');
+    expect(manifest.version).toBe(1);
+    expect(manifest.grid).toEqual([2, 2]);
+    const gallery = JSON.parse(readFileSync(join(out, 'gallery.json'), 'utf8'));
+    expect(gallery.length).toBe(20);
+    expect(existsSync(join(out, 'teacher', 'model.json'))).toBe(true);
+
+    // encode on the exported gallery PNGs gives the symbols export stored for them.
+    const files = gallery.slice(0, 4).map((g: { file: string }) => join(out, g.file));
+    const log2 = console.log;
+    console.log = () => {};
+    let lines: string[];
+    try {
+      ({ lines } = await encodeCommand({ run, inputs: files, backend: 'wasm', teacher: mobilenet }));
+    } finally {
+      console.log = log2;
+    }
+    expect(lines.map((l) => JSON.parse(l).symbols)).toEqual(
+      gallery.slice(0, 4).map((g: { symbols: number[] }) => g.symbols),
+    );
+  });
+});

@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Screenshot of the built demo with a real export (apps/demo/dist/model), for the README:
+//   node apps/trainer/dist/cli.js export --run runs/cpu -o apps/demo/public/model
+//   npm run build -w apps/demo && node tools/demo-screenshot.mjs [gallery index] [out.png]
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { preview } from 'vite';
+
+const index = Number(process.argv[2] ?? 1);
+const out = process.argv[3] ?? 'docs/demo-trained.png';
+const server = await preview({ root: 'apps/demo', preview: { port: 4179, host: '127.0.0.1' } });
+const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'shot-')), {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  viewport: { width: 1040, height: 900 },
+});
+try {
+  const page = await context.newPage();
+  await page.goto('http://127.0.0.1:4179/?backend=wasm');
+  await page.waitForFunction(() => document.body.dataset.state !== 'starting', null, { timeout: 120_000 });
+  const before = await page.evaluate(() => document.body.dataset.answered);
+  await page.click(`#gallery button[data-index="${index}"]`);
+  await page.waitForFunction((b) => document.body.dataset.answered !== b, before, { timeout: 60_000 });
+  await page.screenshot({ path: out, fullPage: true });
+  console.log(`wrote ${out}`);
+} finally {
+  await context.close();
+  server.httpServer.close();
+}

@@ -25,6 +25,7 @@ export function accuracyVsLengthSvg(series: Series[], title: string): string {
   const parts: string[] = [];
   parts.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="13">`,
+    `<title>${esc(title)}</title>`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
     `<text x="${W / 2 - m.r / 2 + m.l / 2}" y="26" text-anchor="middle" font-size="16">${esc(title)}</text>`,
   );

@@ -7,22 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { preview } from 'vite';
+import { CHROMIUM, CHROMIUM_FLAGS } from '../apps/demo/test/chromium.mjs';
 
 const index = Number(process.argv[2] ?? 1);
 const out = process.argv[3] ?? 'docs/demo-trained.png';
 const server = await preview({ root: 'apps/demo', preview: { port: 4179, host: '127.0.0.1' } });
 const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'shot-')), {
-  executablePath: '/usr/bin/chromium',
+  executablePath: CHROMIUM,
   headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
+  args: CHROMIUM_FLAGS,
   viewport: { width: 1040, height: 900 },
 });
 try {

@@ -18,6 +18,7 @@ import { decodeImageFile } from '@symseq/data';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_FLAGS } from './chromium.mjs';
 import { serveFolders } from './static-server';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -26,7 +27,6 @@ const CLI = join(ROOT, 'apps/trainer/dist/cli.js');
 const SHARED = process.env.SYMSEQ_SHARED ?? resolve(ROOT, '../shared');
 const CIFAR = join(SHARED, 'data/cifar10-jpeg');
 const MOBILENET = join(SHARED, 'models/mobilenet_v1_0.75_224');
-const CHROMIUM = process.env.SYMSEQ_CHROMIUM ?? '/usr/bin/chromium';
 const SCREENSHOT = join(DEMO, 'screenshots/demo.png');
 
 const missing = [
@@ -35,17 +35,6 @@ const missing = [
   existsSync(join(CIFAR, 'test')) ? '' : `CIFAR-10 in ${CIFAR}`,
 ].filter(Boolean);
 if (missing.length) console.warn(`demo e2e: skipped: needs ${missing.join(' and ')}`);
-
-/** The flags the brief asks for; playwright adds --headless and the user data dir itself. */
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 function run(cmd: string, args: string[], what: string): Promise<string> {
   return new Promise((ok, fail) => {

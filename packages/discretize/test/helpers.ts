@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { expect } from 'vitest';
+import { expectClose as sharedExpectClose } from '../../../tools/test-utils';
 
 export interface FixtureTensor {
   shape: number[];
@@ -13,26 +13,13 @@ export function fixture<T>(name: string): T {
 
 export const fromFixture = (f: FixtureTensor) => tf.tensor(f.data, f.shape, 'float32');
 
-/** |a−b| ≤ atol + rtol·|b| element-wise, naming the worst element on failure. */
-export function expectClose(
+/** Element-wise closeness (see tools/test-utils.ts) with this package's default tolerances. */
+export const expectClose = (
   actual: tf.Tensor | ArrayLike<number>,
   expected: ArrayLike<number>,
   rtol = 1e-5,
   atol = 1e-6,
-) {
-  const a = actual instanceof tf.Tensor ? actual.dataSync() : actual;
-  expect(a.length, 'length').toBe(expected.length);
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < a.length; i++) {
-    const excess = Math.abs(a[i] - expected[i]) - (atol + rtol * Math.abs(expected[i]));
-    if (Number.isNaN(excess) || excess > worst) {
-      worst = Number.isNaN(excess) ? Number.POSITIVE_INFINITY : excess;
-      at = i;
-    }
-  }
-  expect(at, at >= 0 ? `element ${at}: got ${a[at]}, expected ${expected[at]}` : '').toBe(-1);
-}
+) => sharedExpectClose(actual, expected, rtol, atol);
 
 /** Plain row-major arrays from a tensor. */
 export const values = (t: tf.Tensor): number[] => Array.from(t.dataSync());

@@ -1,8 +1,7 @@
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeImageFile, IMAGE_EXTENSIONS, writeFileAtomic, writeJsonAtomic } from '@symseq/data';
-import { Student } from '@symseq/decoder';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from './backend';
 import { merge, readConfigFile, resolveTrainConfig, setDotted, type TrainConfig } from './config';

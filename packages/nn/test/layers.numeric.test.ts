@@ -13,7 +13,19 @@ type Mha = {
   gradX: FixtureTensor;
   gradContext: FixtureTensor | null;
 };
-const fx = fixture<Record<string, any>>('layers.json');
+type Pair = {
+  x: FixtureTensor;
+  weight: FixtureTensor;
+  bias: FixtureTensor;
+  y: FixtureTensor;
+  gradX: FixtureTensor;
+};
+const fx = fixture<{
+  layerNorm: Pair;
+  gelu: { x: FixtureTensor; y: FixtureTensor; grad: FixtureTensor };
+  selfCausal: Mha;
+  cross: Mha;
+}>('layers.json');
 
 /** torch Linear weight [out, in] → ours [in, out] */
 const torchLinear = (w: FixtureTensor) => tf.transpose(fromFixture(w));

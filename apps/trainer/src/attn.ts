@@ -9,8 +9,6 @@ import {
 } from '@symseq/attnviz';
 import { createProgress, resizeRgb, writeFileAtomic, writeJsonAtomic } from '@symseq/data';
 import { PNG } from 'pngjs';
-import { selectBackend } from './backend';
-import { merge, resolveTrainConfig } from './config';
 import { datasetImages, encodeImages, firstPerClass } from './inference';
 import { loadTeacher, openRun, openSplit } from './pipeline';
 
@@ -43,15 +41,7 @@ export function encodePng(img: {
  * class, and the per-class symbol-to-region consistency table, from a trained run.
  */
 export async function attnCommand(flags: AttnFlags): Promise<{ montages: string[]; table: string }> {
-  const { config: c0, loadStudent } = openRun(flags.run);
-  const config = resolveTrainConfig(
-    merge(c0, {
-      data: flags.dataDir ? { dir: flags.dataDir } : {},
-      teacher: flags.teacher ? { path: flags.teacher } : {},
-    }),
-  );
-  await selectBackend((flags.backend as never) ?? config.backend);
-  const student = loadStudent();
+  const { config, student } = await openRun(flags);
   const out = flags.out ?? join(flags.run, 'attention');
   mkdirSync(out, { recursive: true });
   const test = await openSplit(config, 'test', { quiet: flags.quiet });

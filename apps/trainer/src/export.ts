@@ -2,8 +2,6 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync }
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '@symseq/data';
 import { encodePng } from './attn';
-import { selectBackend } from './backend';
-import { merge, resolveTrainConfig } from './config';
 import { datasetImages, encodeImages, firstPerClass } from './inference';
 import { loadTeacher, openRun, openSplit } from './pipeline';
 
@@ -26,20 +24,13 @@ export interface ExportFlags {
  * The folder is assembled beside `out` and renamed into place, so a failed export leaves no half folder.
  */
 export async function exportCommand(flags: ExportFlags): Promise<string> {
-  const { config: c0, loadStudent } = openRun(flags.run);
-  const config = resolveTrainConfig(
-    merge(c0, {
-      data: flags.dataDir ? { dir: flags.dataDir } : {},
-      teacher: flags.teacher ? { path: flags.teacher } : {},
-    }),
-  );
+  const { config, student } = await openRun(flags);
   if (config.teacher.kind !== 'mobilenet') {
+    student.dispose();
     throw new Error(
       `export: the demo loads TF.js layers teachers; this run's teacher is '${config.teacher.kind}'`,
     );
   }
-  await selectBackend((flags.backend as never) ?? config.backend);
-  const student = loadStudent();
   const out = resolve(flags.out);
   const tmp = `${out}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });

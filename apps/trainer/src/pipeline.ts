@@ -19,7 +19,8 @@ import {
 } from '@symseq/vit-teacher';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
-import { readConfigFile, resolveTrainConfig, type TrainConfig } from './config';
+import { type BackendChoice, selectBackend } from './backend';
+import { merge, readConfigFile, resolveTrainConfig, type TrainConfig } from './config';
 import type { FeatureSet } from './features';
 
 export interface Splits {
@@ -241,19 +242,41 @@ export async function featuresOf(
   };
 }
 
-/** Reads a finished run: its resolved config and final student. */
-export function openRun(dir: string): { config: TrainConfig; loadStudent: () => Student } {
+/** What the commands that read a finished run may override: where its data and teacher moved, the backend. */
+export interface RunFlags {
+  run: string;
+  dataDir?: string;
+  teacher?: string;
+  backend?: string;
+}
+
+/**
+ * Opens a finished run for `eval`, `encode`, `attn` and `export`: its resolved config (with the
+ * data/teacher paths the flags override), the selected backend, then its final student (whose
+ * variables need the backend).
+ */
+export async function openRun(
+  flags: RunFlags,
+): Promise<{ config: TrainConfig; student: Student; backend: { name: string; notes: string[] } }> {
+  const dir = flags.run;
   const cfgPath = join(dir, 'config.json');
   if (!existsSync(cfgPath))
     throw new Error(`${resolve(dir)} is not a symseq run folder (config.json is missing)`);
-  const config = resolveTrainConfig(readConfigFile(cfgPath), cfgPath);
+  const config = resolveTrainConfig(
+    merge(readConfigFile(cfgPath), {
+      data: flags.dataDir ? { dir: flags.dataDir } : {},
+      teacher: flags.teacher ? { path: flags.teacher } : {},
+    }),
+    cfgPath,
+  );
   const json = join(dir, 'student.json');
   if (!existsSync(json))
     throw new Error(`${resolve(dir)}: student.json is missing (training did not finish?)`);
-  // The student is built on demand: its variables need the backend, which the caller picks first.
-  const loadStudent = () =>
-    Student.load(readFileSync(json, 'utf8'), new Uint8Array(readFileSync(join(dir, 'student.safetensors'))), {
-      source: join(dir, 'student'),
-    });
-  return { config, loadStudent };
+  const backend = await selectBackend((flags.backend as BackendChoice | undefined) ?? config.backend);
+  const student = Student.load(
+    readFileSync(json, 'utf8'),
+    new Uint8Array(readFileSync(join(dir, 'student.safetensors'))),
+    { source: join(dir, 'student') },
+  );
+  return { config, student, backend };
 }

@@ -138,16 +138,8 @@ export async function evalCommand(flags: {
   teacher?: string;
   quiet?: boolean;
 }) {
-  const { config: c0, loadStudent } = openRun(flags.run);
-  const config = resolveTrainConfig(
-    merge(c0, {
-      data: flags.dataDir ? { dir: flags.dataDir } : {},
-      teacher: flags.teacher ? { path: flags.teacher } : {},
-    }),
-  );
-  const backend = await selectBackend((flags.backend as never) ?? config.backend);
+  const { config, student, backend } = await openRun(flags);
   console.log(`backend: ${backend.name}`);
-  const student = loadStudent();
   const splits = await openSplits(config, { quiet: flags.quiet });
   const teacher = await loadTeacher(config);
   const trainF = await featuresOf(config, teacher, splits.train, 'train', config.cache.views, flags);
@@ -200,10 +192,7 @@ export async function encodeCommand(flags: {
   batchSize?: number;
   strict?: boolean;
 }): Promise<{ lines: string[]; skipped: string[] }> {
-  const { config: c0, loadStudent } = openRun(flags.run);
-  const config = resolveTrainConfig(merge(c0, { teacher: flags.teacher ? { path: flags.teacher } : {} }));
-  await selectBackend((flags.backend as never) ?? config.backend);
-  const student = loadStudent();
+  const { config, student } = await openRun(flags);
   const files = listImages(flags.inputs);
   const teacher = await loadTeacher(config);
   const lines: string[] = [];

@@ -162,8 +162,9 @@ export async function train(
         gatherPooled(data, idx, (i) => vw[i][1]),
         [B, data.pooledDim],
       );
-      const targets =
-        dino && teacherHead ? dino.teacherTargets(teacherLogits(pooled, teacherHead), stepNow) : undefined;
+      // The teacher's head output, once per step: for the targets now and the centre update after.
+      const tLogits = dino && teacherHead ? teacherLogits(pooled, teacherHead) : undefined;
+      const targets = dino && tLogits ? dino.teacherTargets(tLogits, stepNow) : undefined;
       const { value, grads } = tf.variableGrads(() => {
         const outS = student.forward(tokens, {
           mode: 'train',
@@ -189,7 +190,7 @@ export async function train(
       if (optim.weightDecay > 0) {
         for (const v of decayed) v.assign(tf.mul(v, 1 - lr * optim.weightDecay));
       }
-      if (dino && teacherHead) dino.updateCenter(teacherLogits(pooled, teacherHead));
+      if (dino && tLogits) dino.updateCenter(tLogits);
       return value;
     });
     const values: Record<string, number> = { total: lossT.dataSync()[0] };

@@ -85,9 +85,16 @@ export async function evaluate(
   const numClasses = trainSet.classes.length;
   // Images with the same symbols have identical embeddings, so k-NN meets large ties, which top-k breaks
   // by bank order. A class-sorted bank (ImageFolder) would then vote for its first class; a seeded
-  // shuffle makes ties break at random, as in the official (unsorted) CIFAR-10 batches.
-  const train = shuffled(trainSet, opts.seed ?? 0);
-  const a = await encodeAll(student, train, lengths, { ...opts, label: 'encode train' });
+  // shuffle of the bank makes ties break at random, as in the official (unsorted) CIFAR-10 batches.
+  // Images are encoded independently, so the encoded bank is permuted rather than the teacher features.
+  const order = new Rng((opts.seed ?? 0) + 4242).permutation(trainSet.n);
+  const encoded = await encodeAll(student, trainSet, lengths, { ...opts, label: 'encode train' });
+  const a: Encoded = {
+    ...encoded,
+    symbols: permuteRows(encoded.symbols, order, encoded.length),
+    embeddings: new Map([...encoded.embeddings].map(([l, e]) => [l, permuteRows(e, order, encoded.dim)])),
+  };
+  const train = { n: trainSet.n, labels: permuteRows(trainSet.labels, order, 1) };
   const b = await encodeAll(student, test, lengths, { ...opts, label: 'encode test' });
   const vocab = (student.config as { vocabSize: number }).vocabSize;
   const usage = symbolUsage({ data: b.symbols, shape: [test.n, b.length] }, { vocabSize: vocab });
@@ -123,7 +130,7 @@ export async function evaluate(
     });
   }
   const teacher = await knnClassify({
-    trainFeatures: cleanPooled(train),
+    trainFeatures: permuteRows(cleanPooled(trainSet), order, trainSet.pooledDim),
     trainLabels: train.labels,
     testFeatures: cleanPooled(test),
     testLabels: test.labels,
@@ -140,20 +147,12 @@ export async function evaluate(
   };
 }
 
-/** The feature set in a seeded random order (a view over copied arrays). */
-export function shuffled(f: FeatureSet, seed: number): FeatureSet {
-  const order = new Rng(seed + 4242).permutation(f.n);
-  const per = f.views * f.tokensPerView * f.tokenDim;
-  const perPooled = f.views * f.pooledDim;
-  const tokens = new Float32Array(f.tokens.length);
-  const pooled = new Float32Array(f.pooled.length);
-  const labels = new Int32Array(f.n);
-  order.forEach((src, dst) => {
-    tokens.set(f.tokens.subarray(src * per, (src + 1) * per), dst * per);
-    pooled.set(f.pooled.subarray(src * perPooled, (src + 1) * perPooled), dst * perPooled);
-    labels[dst] = f.labels[src];
-  });
-  return { ...f, tokens, pooled, labels };
+/** Rows (of `width` values) of `src` in the order `order` gives: row i of the result is row order[i]. */
+export function permuteRows<T extends Float32Array | Int32Array>(src: T, order: number[], width: number): T {
+  const out = new (src.constructor as new (n: number) => T)(src.length);
+  for (let to = 0; to < order.length; to++)
+    out.set(src.subarray(order[to] * width, (order[to] + 1) * width), to * width);
+  return out;
 }
 
 function cleanPooled(f: FeatureSet): Float32Array {

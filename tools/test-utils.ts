@@ -10,9 +10,10 @@ export function expectClose(
   expected: ArrayLike<number>,
   rtol: number,
   atol: number,
+  what = '',
 ): void {
   const a = actual instanceof tf.Tensor ? actual.dataSync() : actual;
-  expect(a.length, 'length').toBe(expected.length);
+  expect(a.length, `${what} length`).toBe(expected.length);
   let worst = 0;
   let at = -1;
   for (let i = 0; i < a.length; i++) {
@@ -22,5 +23,5 @@ export function expectClose(
       at = i;
     }
   }
-  expect(at, at >= 0 ? `element ${at}: got ${a[at]}, expected ${expected[at]}` : '').toBe(-1);
+  expect(at, at >= 0 ? `${what} element ${at}: got ${a[at]}, expected ${expected[at]}` : '').toBe(-1);
 }

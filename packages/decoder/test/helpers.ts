@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type HostTensor, type ParamStore, Rng } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
-import { expect } from 'vitest';
+import { expectClose as sharedExpectClose } from '../../../tools/test-utils';
 
 export interface FixtureTensor {
   shape: number[];
@@ -16,30 +16,15 @@ export const fromFixture = (f: FixtureTensor): tf.Tensor => tf.tensor(f.data, f.
 
 export const toHost = (f: FixtureTensor): HostTensor => ({ shape: f.shape, data: Float32Array.from(f.data) });
 
-/**
- * Element-wise |a − b| ≤ atol + rtol·|b|, with a message naming the worst element.
- */
-export function expectClose(
+/** Element-wise closeness (see tools/test-utils.ts), with this package's default tolerances. */
+export const expectClose = (
   actual: tf.Tensor | ArrayLike<number>,
   expected: tf.Tensor | ArrayLike<number>,
   rtol = 1e-4,
   atol = 1e-5,
   what = '',
-): void {
-  const a = actual instanceof tf.Tensor ? actual.dataSync() : actual;
-  const e = expected instanceof tf.Tensor ? expected.dataSync() : expected;
-  expect(a.length, `${what} length`).toBe(e.length);
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < a.length; i++) {
-    const excess = Math.abs(a[i] - e[i]) / (atol + rtol * Math.abs(e[i]));
-    if (!(excess <= worst)) {
-      worst = Number.isNaN(excess) ? Number.POSITIVE_INFINITY : excess;
-      at = i;
-    }
-  }
-  expect(worst, `${what} element ${at}: got ${a[at]}, expected ${e[at]}`).toBeLessThanOrEqual(1);
-}
+) =>
+  sharedExpectClose(actual, expected instanceof tf.Tensor ? expected.dataSync() : expected, rtol, atol, what);
 
 /** Max |x| over a tensor. */
 export const maxAbs = (x: tf.Tensor): number => tf.tidy(() => tf.max(tf.abs(x)).dataSync()[0]);

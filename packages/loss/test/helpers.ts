@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { expect } from 'vitest';
+import { expectClose as sharedExpectClose } from '../../../tools/test-utils';
 
 export interface HostJson {
   shape: number[];
@@ -95,28 +95,16 @@ export function toTensor(h: HostJson): tf.Tensor {
   return tf.tensor(h.data, h.shape, 'float32');
 }
 
-/** Asserts |a − e| ≤ atol + rtol·|e| elementwise, reporting the worst element. */
-export function expectClose(
+/** Element-wise closeness (see tools/test-utils.ts); note this package's argument order: atol, then rtol. */
+export const expectClose = (
   actual: ArrayLike<number> | number,
   expected: ArrayLike<number> | number,
   atol = 1e-5,
   rtol = 1e-4,
-): void {
-  const a = typeof actual === 'number' ? [actual] : Array.from(actual);
-  const e = typeof expected === 'number' ? [expected] : Array.from(expected);
-  expect(a.length).toBe(e.length);
-  let worst = -1;
-  let worstExcess = 0;
-  for (let i = 0; i < a.length; i++) {
-    const excess = Math.abs(a[i] - e[i]) - (atol + rtol * Math.abs(e[i]));
-    if (!(excess <= 0) && (worst < 0 || !(excess <= worstExcess))) {
-      worst = i;
-      worstExcess = excess;
-    }
-  }
-  if (worst >= 0) {
-    throw new Error(
-      `element ${worst}: got ${a[worst]}, expected ${e[worst]} (atol ${atol}, rtol ${rtol}); ${a.length} elements`,
-    );
-  }
-}
+) =>
+  sharedExpectClose(
+    typeof actual === 'number' ? [actual] : actual,
+    typeof expected === 'number' ? [expected] : expected,
+    rtol,
+    atol,
+  );

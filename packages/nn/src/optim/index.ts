@@ -1,0 +1,9 @@
+export { Adam, type AdamConfig, adamConfigSchema } from './adam';
+export {
+  isHostTensor,
+  joinStates,
+  type StateDict,
+  type Stateful,
+  type StateValue,
+  splitStates,
+} from './state';

@@ -28,3 +28,4 @@ export { dense, matMul, swapLast } from './matmul';
 export { type HostTensor, ParamScope, ParamStore, sameShape } from './params';
 export { Rng } from './rng';
 export { readSafetensors, type SafetensorsFile, writeSafetensors } from './safetensors';
+export * from './optim';

@@ -5,6 +5,7 @@ export {
   type LayersModelLike,
   LayersModelTeacher,
   type LayersModelTeacherOptions,
+  layersId,
 } from './layersModelTeacher';
 export {
   type LoadVisionTransformerOptions,

@@ -21,14 +21,19 @@ export interface LayersModelLike {
   readonly name: string;
   readonly layers: readonly { name: string }[];
   getLayer(name: string): { name: string; output: SymbolicTensorLike | SymbolicTensorLike[] };
-  /** Runs the model up to the named symbolic tensors. */
-  execute(inputs: tf.Tensor, outputs: string): tf.Tensor | tf.Tensor[];
+  /** Runs the model up to the named symbolic tensors (one tensor per name, in order, for a list). */
+  execute(inputs: tf.Tensor, outputs: string | string[]): tf.Tensor | tf.Tensor[];
   dispose(): unknown;
 }
 
 export interface LayersModelTeacherOptions {
   /** The layer whose output [B, h, w, C] gives the tokens. */
   layer: string;
+  /**
+   * The layer whose global average pool gives `pooled` (default: `layer`). Lets a finer, earlier layer
+   * give the tokens while a deeper one gives the pooled feature; one model execution computes both.
+   */
+  pooledLayer?: string;
   /** Side of the square images fed to the model (images are resized bilinearly). */
   inputSize: number;
   /** Pixel normalisation after resizing (default: none, [0, 1] pixels). */
@@ -38,16 +43,21 @@ export interface LayersModelTeacherOptions {
 
 /**
  * Any TF.js layers model as a teacher: the cells of one layer's feature map become the tokens
- * [B, h·w, C] (row-major), their mean is `pooled` [B, C] (a global average pool). The model is
- * run only up to that layer, so models with a fixed classifier accept other input sizes.
- * `dispose()` disposes the wrapped model.
+ * [B, h·w, C] (row-major), and the global average pool of `pooledLayer`'s map (by default the same
+ * layer, i.e. the tokens' mean) is `pooled` [B, C']. The model is run only up to those layers, so
+ * models with a fixed classifier accept other input sizes. `dispose()` disposes the wrapped model.
  */
 export class LayersModelTeacher implements Teacher {
   readonly id: string;
   readonly inputSize: number;
   readonly dims: TeacherDims;
   readonly normalization: PixelNormalization;
-  private readonly outputName: string;
+  /** The layers giving the tokens and the pooled feature (equal unless `pooledLayer` was given). */
+  readonly layers: { tokens: string; pooled: string };
+  /** Grid [h, w] of the pooled layer's map before averaging (equals `dims.grid` for one layer). */
+  readonly pooledGrid: [number, number];
+  /** Symbolic output names to execute: the tokens' first, the pooled layer's second when it differs. */
+  private readonly outputNames: string[];
 
   constructor(
     readonly model: LayersModelLike,
@@ -58,29 +68,29 @@ export class LayersModelTeacher implements Teacher {
     }
     this.inputSize = opts.inputSize;
     this.normalization = opts.normalization ?? IDENTITY_NORMALIZATION;
-    const layerNames = model.layers.map((l) => l.name);
-    if (!layerNames.includes(opts.layer)) {
-      const guess = closest(opts.layer, layerNames);
-      throw new Error(
-        `LayersModelTeacher: model '${model.name}' has no layer '${opts.layer}'` +
-          (guess ? ` (did you mean '${guess}'?)` : ` (its last layers: ${layerNames.slice(-5).join(', ')})`),
-      );
+    const pooledLayer = opts.pooledLayer ?? opts.layer;
+    this.layers = { tokens: opts.layer, pooled: pooledLayer };
+    this.outputNames = [outputName(model, opts.layer, 'layer')];
+    if (pooledLayer !== opts.layer) this.outputNames.push(outputName(model, pooledLayer, 'pooledLayer'));
+    this.id = opts.id ?? `${model.name}/${layersId(opts.layer, pooledLayer)}@${opts.inputSize}`;
+    // The grids depend on the input size (strides, padding): measure them once on a blank image.
+    const [tokenShape, pooledShape] = tf.tidy(() => {
+      const [map, pooledMap] = this.featureMaps(tf.zeros([1, this.inputSize, this.inputSize, 3]));
+      return [map.shape, pooledMap.shape];
+    }) as [number[], number[]];
+    for (const [shape, name] of [
+      [tokenShape, opts.layer],
+      [pooledShape, pooledLayer],
+    ] as const) {
+      if (shape.length !== 4) {
+        throw new Error(
+          `LayersModelTeacher: layer '${name}' outputs shape [${shape.join(', ')}], expected a feature map [batch, h, w, channels]`,
+        );
+      }
     }
-    const output = model.getLayer(opts.layer).output;
-    if (Array.isArray(output)) {
-      throw new Error(`LayersModelTeacher: layer '${opts.layer}' has ${output.length} outputs, expected one`);
-    }
-    this.outputName = output.name;
-    this.id = opts.id ?? `${model.name}/${opts.layer}@${opts.inputSize}`;
-    // The grid depends on the input size (strides, padding): measure it once on a blank image.
-    const shape = tf.tidy(() => this.featureMap(tf.zeros([1, this.inputSize, this.inputSize, 3])).shape);
-    if (shape.length !== 4) {
-      throw new Error(
-        `LayersModelTeacher: layer '${opts.layer}' outputs shape [${shape.join(', ')}], expected a feature map [batch, h, w, channels]`,
-      );
-    }
-    const [, h, w, c] = shape;
-    this.dims = { tokenDim: c, pooledDim: c, grid: [h, w], numTokens: h * w };
+    const [, h, w, c] = tokenShape;
+    this.pooledGrid = [pooledShape[1], pooledShape[2]];
+    this.dims = { tokenDim: c, pooledDim: pooledShape[3], grid: [h, w], numTokens: h * w };
   }
 
   forward(images: tf.Tensor4D): TeacherOutput {
@@ -88,10 +98,11 @@ export class LayersModelTeacher implements Teacher {
     assertImages(images, what);
     return tf.tidy((): TeacherOutput => {
       const x = preprocessImages(images, this.inputSize, this.normalization, what);
-      const map = this.featureMap(x);
+      const [map, pooledMap] = this.featureMaps(x);
       const [b, h, w, c] = map.shape;
       const tokens = tf.reshape(map, [b, h * w, c]) as tf.Tensor3D;
-      return { tokens, pooled: tf.mean(tokens, 1) as tf.Tensor2D, grid: [h, w] as [number, number] };
+      const pooled = (pooledMap === map ? tf.mean(tokens, 1) : tf.mean(pooledMap, [1, 2])) as tf.Tensor2D;
+      return { tokens, pooled, grid: [h, w] as [number, number] };
     });
   }
 
@@ -99,8 +110,33 @@ export class LayersModelTeacher implements Teacher {
     this.model.dispose();
   }
 
-  private featureMap(x: tf.Tensor): tf.Tensor {
-    const out = this.model.execute(x, this.outputName);
-    return Array.isArray(out) ? out[0] : out;
+  /** [token map, pooled map] from one execution; the same tensor twice when one layer gives both. */
+  private featureMaps(x: tf.Tensor): [tf.Tensor, tf.Tensor] {
+    const out = this.model.execute(x, this.outputNames);
+    const maps = Array.isArray(out) ? out : [out];
+    return [maps[0], maps[maps.length - 1]];
   }
+}
+
+/** `layer`, or `layer+pooled:pooledLayer` when they differ: the layer part of a teacher id (it keys feature caches). */
+export function layersId(layer: string, pooledLayer: string = layer): string {
+  return pooledLayer === layer ? layer : `${layer}+pooled:${pooledLayer}`;
+}
+
+/** The symbolic output name of `layer`, or an error naming the option and the closest layer name. */
+function outputName(model: LayersModelLike, layer: string, option: 'layer' | 'pooledLayer'): string {
+  const layerNames = model.layers.map((l) => l.name);
+  if (!layerNames.includes(layer)) {
+    const guess = closest(layer, layerNames);
+    const what = option === 'layer' ? '' : ` for ${option}`;
+    throw new Error(
+      `LayersModelTeacher: model '${model.name}' has no layer '${layer}'${what}` +
+        (guess ? ` (did you mean '${guess}'?)` : ` (its last layers: ${layerNames.slice(-5).join(', ')})`),
+    );
+  }
+  const output = model.getLayer(layer).output;
+  if (Array.isArray(output)) {
+    throw new Error(`LayersModelTeacher: layer '${layer}' has ${output.length} outputs, expected one`);
+  }
+  return output.name;
 }

@@ -1,4 +1,4 @@
-import { type LayersModelLike, LayersModelTeacher } from './layersModelTeacher';
+import { type LayersModelLike, LayersModelTeacher, layersId } from './layersModelTeacher';
 import { SIGNED_UNIT_NORMALIZATION } from './preprocess';
 
 /** Google's ImageNet MobileNetV1 α = 0.75 at 224 px as a TF.js layers model (tfjs-models, Apache-2.0). */
@@ -12,16 +12,23 @@ export interface MobilenetTeacherOptions {
   inputSize?: number;
   /** Feature layer (default the last pointwise block, 768 channels for α = 0.75). */
   layer?: string;
+  /**
+   * Layer whose global average pool is `pooled` (default `layer`). E.g. tokens from the stride-16
+   * `conv_pw_11_relu` (8×8 at 128 px, 384 channels) and pooled from `conv_pw_13_relu` (768).
+   */
+  pooledLayer?: string;
 }
 
 /** MobileNetV1 as a teacher: `conv_pw_13_relu` cells as tokens, pixels mapped to [−1, 1]. */
 export function mobilenetTeacher(opts: MobilenetTeacherOptions): LayersModelTeacher {
   const inputSize = opts.inputSize ?? 128;
   const layer = opts.layer ?? 'conv_pw_13_relu';
+  const pooledLayer = opts.pooledLayer ?? layer;
   return new LayersModelTeacher(opts.model, {
     layer,
+    pooledLayer,
     inputSize,
     normalization: SIGNED_UNIT_NORMALIZATION,
-    id: `mobilenet_v1_0.75/${layer}@${inputSize}`,
+    id: `mobilenet_v1_0.75/${layersId(layer, pooledLayer)}@${inputSize}`,
   });
 }

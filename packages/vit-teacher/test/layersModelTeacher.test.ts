@@ -70,6 +70,82 @@ describe('LayersModelTeacher', () => {
     teacher.dispose();
   });
 
+  it('takes tokens from one layer and pooled from another in one execution (hand-computed)', () => {
+    const model = tinyModel();
+    // down: out[i, j, f] = b_f + Σ_{di, dj, c} feat[2i + di, 2j + dj, c] · W[di, dj, c, f]
+    const wDown = (di: number, dj: number, c: number, f: number) =>
+      ((((di * 2 + dj) * 2 + c + f) % 5) - 2) / 4;
+    const wValues: number[] = [];
+    for (let di = 0; di < 2; di++)
+      for (let dj = 0; dj < 2; dj++)
+        for (let c = 0; c < 2; c++) for (let f = 0; f < 5; f++) wValues.push(wDown(di, dj, c, f));
+    model
+      .getLayer('down')
+      .setWeights([tf.tensor4d(wValues, [2, 2, 2, 5]), tf.tensor1d([0, 0.1, 0.2, 0.3, 0.4])]);
+    let executions = 0;
+    const counting = {
+      name: model.name,
+      layers: model.layers,
+      getLayer: (name: string) => model.getLayer(name),
+      execute: (x: tf.Tensor, outputs: string | string[]) => {
+        executions++;
+        return model.execute(x, outputs);
+      },
+      dispose: () => model.dispose(),
+    };
+    const teacher = new LayersModelTeacher(counting, { layer: 'feat', pooledLayer: 'down', inputSize: 4 });
+    expect(teacher.dims).toEqual({ tokenDim: 2, pooledDim: 5, grid: [4, 4], numTokens: 16 });
+    expect(teacher.pooledGrid).toEqual([2, 2]);
+    expect(teacher.layers).toEqual({ tokens: 'feat', pooled: 'down' });
+    expect(teacher.id).toBe('tiny/feat+pooled:down@4');
+    const pixels = Array.from({ length: 4 * 4 * 3 }, (_, i) => ((i * 53) % 97) / 96);
+    const images = tf.tensor4d(pixels, [1, 4, 4, 3]);
+    executions = 0;
+    const out = teacher.forward(images);
+    expect(executions).toBe(1);
+    expect(out.tokens.shape).toEqual([1, 16, 2]);
+    expect(out.pooled.shape).toEqual([1, 5]);
+    const W = [
+      [1, -1],
+      [2, 0.5],
+      [-1, 1],
+    ];
+    const b = [0.1, -0.2];
+    const feat = (cell: number, f: number) => {
+      let v = b[f];
+      for (let c = 0; c < 3; c++) v += pixels[cell * 3 + c] * W[c][f];
+      return Math.max(v, 0);
+    };
+    const tokens = out.tokens.arraySync()[0];
+    for (let cell = 0; cell < 16; cell++)
+      for (let f = 0; f < 2; f++) expect(tokens[cell][f]).toBeCloseTo(feat(cell, f), 5);
+    const pooled = out.pooled.arraySync()[0];
+    for (let f = 0; f < 5; f++) {
+      let sum = 0;
+      for (let i = 0; i < 2; i++)
+        for (let j = 0; j < 2; j++) {
+          sum += f * 0.1;
+          for (let di = 0; di < 2; di++)
+            for (let dj = 0; dj < 2; dj++)
+              for (let c = 0; c < 2; c++) sum += feat((2 * i + di) * 4 + 2 * j + dj, c) * wDown(di, dj, c, f);
+        }
+      expect(pooled[f]).toBeCloseTo(sum / 4, 5);
+    }
+    tf.dispose([images, out.tokens, out.pooled]);
+    teacher.dispose();
+  });
+
+  it('names the option and the closest layer when pooledLayer does not exist', () => {
+    expect(
+      () => new LayersModelTeacher(tinyModel(), { layer: 'feat', pooledLayer: 'dwn', inputSize: 8 }),
+    ).toThrow("LayersModelTeacher: model 'tiny' has no layer 'dwn' for pooledLayer (did you mean 'down'?)");
+    expect(
+      () => new LayersModelTeacher(tinyModel(), { layer: 'feat', pooledLayer: 'logits', inputSize: 8 }),
+    ).toThrow(
+      "LayersModelTeacher: layer 'logits' outputs shape [1, 3], expected a feature map [batch, h, w, channels]",
+    );
+  });
+
   it('explains a wrong layer name or a layer without a feature map', () => {
     expect(() => new LayersModelTeacher(tinyModel(), { layer: 'fet', inputSize: 8 })).toThrow(
       "LayersModelTeacher: model 'tiny' has no layer 'fet' (did you mean 'feat'?)",

@@ -152,6 +152,48 @@ describe.skipIf(!available)('MobileNetV1 0.75 teacher on real weights and CIFAR-
     batch.dispose();
   });
 
+  it('tokens from conv_pw_11_relu (8×8 at 128 px) and pooled from conv_pw_13_relu in one teacher', () => {
+    const both = mobilenetTeacher({
+      model,
+      inputSize: 128,
+      layer: 'conv_pw_11_relu',
+      pooledLayer: 'conv_pw_13_relu',
+    });
+    expect(both.dims).toEqual({ tokenDim: 384, pooledDim: 768, grid: [8, 8], numTokens: 64 });
+    expect(both.pooledGrid).toEqual([4, 4]);
+    expect(both.id).toBe('mobilenet_v1_0.75/conv_pw_11_relu+pooled:conv_pw_13_relu@128');
+    // The same layers alone, each through the one-layer path.
+    const tokensOnly = mobilenetTeacher({ model, inputSize: 128, layer: 'conv_pw_11_relu' });
+    const pooledOnly = mobilenetTeacher({ model, inputSize: 128 });
+    const { images } = loadCifar('test', 1);
+    const batch = tf.tensor4d(images.subarray(0, 4 * 3072), [4, 32, 32, 3]);
+    const before = tf.memory().numTensors;
+    const a = both.forward(batch);
+    const t = tokensOnly.forward(batch);
+    const p = pooledOnly.forward(batch);
+    expect(a.tokens.shape).toEqual([4, 64, 384]);
+    expect(a.pooled.shape).toEqual([4, 768]);
+    expect(a.grid).toEqual([8, 8]);
+    expect(Array.from(a.tokens.dataSync())).toEqual(Array.from(t.tokens.dataSync()));
+    // pooled = the mean of conv_pw_13_relu's 16 cells, averaged here in JavaScript
+    const cells = p.tokens.arraySync();
+    const pooled = a.pooled.arraySync();
+    for (let n = 0; n < 4; n++) {
+      for (const c of [0, 1, 383, 500, 767]) {
+        let sum = 0;
+        for (let cell = 0; cell < 16; cell++) sum += cells[n][cell][c];
+        expect(pooled[n][c]).toBeCloseTo(sum / 16, 5);
+      }
+    }
+    expect(Math.max(...a.pooled.dataSync())).toBeGreaterThan(0.1);
+    tf.dispose([a.tokens, a.pooled, t.tokens, t.pooled, p.tokens, p.pooled]);
+    expect(tf.memory().numTensors).toBe(before);
+    batch.dispose();
+    expect(() => mobilenetTeacher({ model, pooledLayer: 'conv_pw_13_rel' })).toThrow(
+      "LayersModelTeacher: model 'mobilenet_0.75_224' has no layer 'conv_pw_13_rel' for pooledLayer (did you mean 'conv_pw_13_relu'?)",
+    );
+  });
+
   it('pooled features give > 50% weighted 20-NN top-1 on 2,000 train / 500 test images (raw pixels ~25%)', async () => {
     const train = loadCifar('train', 200);
     const test = loadCifar('test', 50);

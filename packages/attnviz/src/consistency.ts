@@ -1,6 +1,7 @@
 import { parseConfig, Rng } from '@symseq/nn';
 import { z } from 'zod';
 import type { SymbolMaps } from './attention-maps';
+import { unitMaps } from './map-vectors';
 
 const optionsSchema = z
   .object({
@@ -54,7 +55,7 @@ export function symbolRegionConsistency(
     numClasses = Math.max(numClasses, c + 1);
   }
   const hw = maps.height * maps.width;
-  const z = standardise(maps);
+  const z = unitMaps(maps, 'pearson');
   const score = groupCorrelation(z, maps.symbols, hw, Array.from(labels), numClasses);
   const rng = new Rng(cfg.seed);
   const baseline = score.map((row) => row.map(() => 0));
@@ -74,33 +75,6 @@ export function symbolRegionConsistency(
     meanBaseline: columnMeans(baseline, maps.symbols),
     classSizes,
   };
-}
-
-/** (m − mean) / ‖m − mean‖ per map, or null for a constant map. */
-function standardise(maps: SymbolMaps): Array<Float64Array | null> {
-  const hw = maps.height * maps.width;
-  const out: Array<Float64Array | null> = [];
-  for (let k = 0; k < maps.batch * maps.symbols; k++) {
-    const m = maps.data.subarray(k * hw, (k + 1) * hw);
-    let mean = 0;
-    for (const v of m) mean += v;
-    mean /= hw;
-    const z = new Float64Array(hw);
-    let sq = 0;
-    for (let i = 0; i < hw; i++) {
-      z[i] = m[i] - mean;
-      sq += z[i] * z[i];
-    }
-    const norm = Math.sqrt(sq);
-    // relative test: float32 rounding leaves tiny residues in a constant map
-    if (!(norm > 1e-6 * Math.sqrt(hw) * (Math.abs(mean) + 1e-12))) {
-      out.push(null);
-      continue;
-    }
-    for (let i = 0; i < hw; i++) z[i] /= norm;
-    out.push(z);
-  }
-  return out;
 }
 
 function groupCorrelation(

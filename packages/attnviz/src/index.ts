@@ -12,9 +12,33 @@ export {
   type ConsistencyResult,
   symbolRegionConsistency,
 } from './consistency';
+export {
+  type ConsistencyEstimate,
+  type ConsistencyStats,
+  type ConsistencyStatsOptions,
+  type SymbolConsistency,
+  symbolConsistencyStats,
+} from './consistency-stats';
+export {
+  type DistinctnessOptions,
+  type DistinctnessResult,
+  quantile,
+  symbolDistinctness,
+} from './distinctness';
+export {
+  type ChangeRate,
+  type FaithfulnessOptions,
+  type FaithfulnessResult,
+  type OccludedImage,
+  occludeCells,
+  occlusionFaithfulness,
+  type SymbolRerun,
+  topCells,
+} from './faithfulness';
 export { drawText, fontCharacters, measureText } from './font';
 export type { Heatmap, ImageInput, Rgba, RgbaImage } from './image';
 export { toRgba } from './image';
+export type { MapSimilarity } from './map-vectors';
 export { type MontageInput, montage, symbolLabel } from './montage';
 export { type OverlayOptions, overlayHeatmap, symbolOverlays } from './overlay';
 export { resizeBilinear } from './resize';

@@ -1,3 +1,4 @@
+import { dinoHeadConfigSchema } from '@symseq/nn';
 import { z } from 'zod';
 
 const positiveInt = z.number().int().positive();
@@ -67,19 +68,13 @@ export const studentConfigSchema = z
       })
       .strict()
       .default({}),
-    projector: z
-      .object({
-        /** Linear layers before the bottleneck (DINO: 3). */
-        layers: positiveInt.default(3),
-        /** DINO uses 2048; 1024 keeps the largest matMuls of a CPU training step a third as costly. */
-        hiddenDim: positiveInt.default(1024),
-        bottleneckDim: positiveInt.default(256),
-        /** K, the number of outputs; must equal the teacher's. */
-        outDim: positiveInt.default(4096),
-        /** DINO's norm_last_layer: the weight-norm gain stays fixed at 1. */
-        normLastLayer: z.boolean().default(true),
-      })
-      .strict()
+    /**
+     * The DINO head (@symseq/nn `DinoHead`; `inDim` is `dModel`). DINO's hidden width is 2048; 1024
+     * keeps the largest matMuls of a CPU training step a third as costly. `outDim` must equal the teacher's.
+     */
+    projector: dinoHeadConfigSchema
+      .omit({ inDim: true })
+      .extend({ hiddenDim: positiveInt.default(1024), outDim: positiveInt.default(4096) })
       .default({}),
     discretizer: discretizerConfigSchema.default({}),
     /** Prefix lengths that each get a projector output (and a loss term) in `forward`. */

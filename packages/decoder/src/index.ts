@@ -7,7 +7,6 @@ export {
 } from './config';
 export { DecoderBlock, type DecoderBlockOptions, type DecoderBlockResult } from './decoderBlock';
 export { emitsOneHot, type Mode, type SymbolDiscretizer } from './discretizer';
-export { l2Normalize, Projector, type ProjectorConfig, projectorConfigSchema } from './projector';
 export {
   type EncodeResult,
   type PrefixOutput,

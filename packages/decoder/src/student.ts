@@ -1,8 +1,7 @@
-import { decodeCheckpoint, encodeCheckpoint, ParamStore, parseConfig, Rng } from '@symseq/nn';
+import { DinoHead, decodeCheckpoint, encodeCheckpoint, ParamStore, parseConfig, Rng } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { type StudentConfig, type StudentConfigInput, studentConfigSchema } from './config';
 import type { Mode } from './discretizer';
-import { Projector } from './projector';
 import { StudentDiscretizer } from './studentDiscretizer';
 import { type DecoderOutput, SymbolDecoder } from './symbolDecoder';
 import { SymbolEncoder } from './symbolEncoder';
@@ -46,7 +45,7 @@ export interface EncodeResult {
 
 /**
  * The symbolic student: SymbolDecoder (writes symbols from teacher tokens) → SymbolEncoder
- * (re-reads each prefix) → Projector (DINO head). All parameters live in one ParamStore under
+ * (re-reads each prefix) → projector (a DINO head). All parameters live in one ParamStore under
  * `decoder.*`, `encoder.*`, `projector.*` (and `discretizer.*` for a VQ codebook).
  */
 export class Student {
@@ -55,7 +54,7 @@ export class Student {
   readonly discretizer: StudentDiscretizer;
   readonly decoder: SymbolDecoder;
   readonly encoder: SymbolEncoder;
-  readonly projector: Projector;
+  readonly projector: DinoHead;
   /** Noise source of stochastic discretizers (Gumbel); its state is saved with the checkpoint. */
   readonly noiseRng: Rng;
 
@@ -95,7 +94,7 @@ export class Student {
       mlpRatio: c.encoder.mlpRatio,
       maxLength: c.maxLength,
     });
-    this.projector = new Projector(root.scope('projector'), { inDim: c.dModel, ...c.projector });
+    this.projector = new DinoHead(root.scope('projector'), { inDim: c.dModel, ...c.projector });
   }
 
   /**

@@ -20,12 +20,19 @@ export {
   type KVCache,
   MultiHeadAttention,
 } from './layers/attention';
+export {
+  DinoHead,
+  type DinoHeadConfig,
+  type DinoHeadConfigInput,
+  dinoHeadConfigSchema,
+} from './layers/dinoHead';
 export { EncoderBlock, type EncoderBlockOptions } from './layers/encoderBlock';
 export { LayerNorm } from './layers/layerNorm';
 export { Linear, type LinearOptions } from './layers/linear';
 export { Mlp } from './layers/mlp';
 export { dense, matMul, swapLast } from './matmul';
+export { L2_NORMALIZE_EPS, l2Normalize } from './normalize';
+export * from './optim';
 export { type HostTensor, ParamScope, ParamStore, sameShape } from './params';
 export { Rng } from './rng';
 export { readSafetensors, type SafetensorsFile, writeSafetensors } from './safetensors';
-export * from './optim';

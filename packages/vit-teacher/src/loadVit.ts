@@ -1,5 +1,4 @@
-import { readSafetensors } from '@symseq/nn';
-import type { DinoHeadConfig } from './dinoHead';
+import { type DinoHeadConfig, readSafetensors } from '@symseq/nn';
 import { type FetchBytesOptions, fetchBytes } from './fetchBytes';
 import { VisionTransformer, type VisionTransformerOptions } from './vit';
 import { VIT_PRESETS, type ViTConfig, type ViTConfigInput, type ViTPresetName, vitConfig } from './vitConfig';

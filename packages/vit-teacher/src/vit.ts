@@ -1,6 +1,15 @@
-import { EncoderBlock, type HostTensor, init, LayerNorm, Linear, ParamStore, Rng } from '@symseq/nn';
+import {
+  DinoHead,
+  type DinoHeadConfigInput,
+  EncoderBlock,
+  type HostTensor,
+  init,
+  LayerNorm,
+  Linear,
+  ParamStore,
+  Rng,
+} from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
-import { DinoHead, type DinoHeadConfigInput } from './dinoHead';
 import { interpolatePosEmbed } from './posEmbed';
 import {
   assertImages,

@@ -1,5 +1,4 @@
-import { type HostTensor, sameShape } from '@symseq/nn';
-import type { DinoHeadConfig } from './dinoHead';
+import { type DinoHeadConfig, type HostTensor, sameShape } from '@symseq/nn';
 import type { ViTConfig } from './vitConfig';
 
 /** The two naming schemes of DINO ViT weight files. */
@@ -145,7 +144,8 @@ export function inferHeadConfig(
     hiddenDim: names.length > 1 ? first[0] : 2048,
     bottleneckDim: last[0],
     outDim: v.shape[0],
-    nlayers: names.length,
+    layers: names.length,
+    normLastLayer: true,
   };
 }
 
@@ -240,10 +240,10 @@ function hfEntries(p: string, c: ViTConfig): SourceTensor[] {
 
 function headEntries(hp: string, h: DinoHeadConfig, tensors: Record<string, HostTensor>): SourceTensor[] {
   const e: SourceTensor[] = [];
-  for (let i = 0; i < h.nlayers; i++) {
+  for (let i = 0; i < h.layers; i++) {
     const inDim = i === 0 ? h.inDim : h.hiddenDim;
-    const outDim = i === h.nlayers - 1 ? h.bottleneckDim : h.hiddenDim;
-    const name = h.nlayers === 1 ? 'mlp' : `mlp.${2 * i}`;
+    const outDim = i === h.layers - 1 ? h.bottleneckDim : h.hiddenDim;
+    const name = h.layers === 1 ? 'mlp' : `mlp.${2 * i}`;
     e.push(...linearEntries(`${hp}${name}`, `head.${name}`, inDim, outDim));
   }
   const k = h.outDim;
@@ -252,7 +252,7 @@ function headEntries(hp: string, h: DinoHeadConfig, tensors: Record<string, Host
     e.push({
       source: `${hp}last_layer.weight_g`,
       shape: [k, 1],
-      put: copyTo('head.last_layer.weight_g', [k]),
+      put: copyTo('head.last_layer.weight_g', [1, k]), // [K, 1] → [1, K]: same order
     });
     e.push({
       source: `${hp}last_layer.weight_v`,
@@ -273,7 +273,7 @@ function headEntries(hp: string, h: DinoHeadConfig, tensors: Record<string, Host
           for (let j = 0; j < b; j++) s += t.data[r * b + j] ** 2;
           g[r] = Math.sqrt(s);
         }
-        out['head.last_layer.weight_g'] = { shape: [k], data: g };
+        out['head.last_layer.weight_g'] = { shape: [1, k], data: g };
         out['head.last_layer.weight_v'] = { shape: [b, k], data: transpose2d(t.data, k, b) };
       },
     });

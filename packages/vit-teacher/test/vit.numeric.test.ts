@@ -107,7 +107,14 @@ describe('DINO head', () => {
     const vit = visionTransformerFromSafetensors(fixtureBytes('vit_tiny_timm.safetensors'), {
       config: { heads: 3 },
     });
-    expect(vit.head?.config).toEqual({ inDim: 48, hiddenDim: 64, bottleneckDim: 32, outDim: 40, nlayers: 3 });
+    expect(vit.head?.config).toEqual({
+      inDim: 48,
+      layers: 3,
+      hiddenDim: 64,
+      bottleneckDim: 32,
+      outDim: 40,
+      normLastLayer: true,
+    });
     // frozen: nothing trainable
     expect(vit.store.trainable()).toHaveLength(0);
     vit.dispose();

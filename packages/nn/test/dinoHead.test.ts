@@ -1,13 +1,23 @@
-// The DINO head's structure: names, the frozen weight-norm gain, and the bound it implies.
-import { Projector } from '@symseq/decoder';
-import { ParamStore, Rng } from '@symseq/nn';
+// The DINO head's structure: names, the frozen weight-norm gain, and the bound it implies. Its numerics
+// against torch are checked where it is used: vit-teacher (a DINO checkpoint's head) and decoder (the student).
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, test } from 'vitest';
-import { randn } from './helpers';
+import { DinoHead, ParamStore, Rng } from '../src';
 
-test("DINO's parameter names; weight_g is frozen with normLastLayer and trainable without", () => {
+const randn = (shape: number[], seed: number, scale = 1) =>
+  tf.tensor(
+    new Rng(seed)
+      .fill(
+        shape.reduce((a, b) => a * b, 1),
+        'normal',
+      )
+      .map((v) => v * scale),
+    shape,
+  );
+
+test("DINO's parameter names; weight_g [1, K] is frozen with normLastLayer and trainable without", () => {
   const store = new ParamStore(new Rng(0));
-  new Projector(store.scope('head'), { inDim: 6, hiddenDim: 8, bottleneckDim: 4, outDim: 5 });
+  new DinoHead(store.scope('head'), { inDim: 6, hiddenDim: 8, bottleneckDim: 4, outDim: 5 });
   expect(store.names()).toEqual([
     'head.mlp.0.weight',
     'head.mlp.0.bias',
@@ -18,9 +28,10 @@ test("DINO's parameter names; weight_g is frozen with normLastLayer and trainabl
     'head.last_layer.weight_v',
     'head.last_layer.weight_g',
   ]);
+  expect(store.get('head.last_layer.weight_g').shape).toEqual([1, 5]);
   expect(store.trainable()).not.toContain(store.get('head.last_layer.weight_g'));
   const other = new ParamStore(new Rng(0));
-  new Projector(other.scope('head'), {
+  new DinoHead(other.scope('head'), {
     inDim: 6,
     layers: 1,
     bottleneckDim: 4,
@@ -40,7 +51,7 @@ test("DINO's parameter names; weight_g is frozen with normLastLayer and trainabl
 
 test('outputs are cosines scaled by g: unit bottleneck times unit-norm columns', () => {
   const store = new ParamStore(new Rng(1));
-  const p = new Projector(store.scope('head'), { inDim: 6, hiddenDim: 8, bottleneckDim: 4, outDim: 5 });
+  const p = new DinoHead(store.scope('head'), { inDim: 6, hiddenDim: 8, bottleneckDim: 4, outDim: 5 });
   p.weightV.assign(randn([4, 5], 2, 3)); // any scale: normalised away
   p.weightG.assign(tf.tensor2d([[1, 2, 0.5, 1, 3]]));
   const x = randn([7, 6], 3);
@@ -65,7 +76,10 @@ test('outputs are cosines scaled by g: unit bottleneck times unit-norm columns',
     }
   }
   expect(() => p.apply(tf.zeros([2, 7]))).toThrow(
-    'Projector: input [B, inDim]: expected last dimension 6, got shape [2, 7]',
+    'DinoHead: input [B, inDim]: expected last dimension 6, got shape [2, 7]',
+  );
+  expect(() => new DinoHead(store.scope('bad'), { inDim: 6, outDim: 5, nlayers: 3 } as never)).toThrow(
+    /DinoHead config/,
   );
   store.dispose();
 });

@@ -14,7 +14,14 @@ export {
   purity,
 } from './information';
 export type { FeatureInput, LabelInput, SymbolInput } from './inputs';
-export { type KnnInput, type KnnOptions, knnClassify, l2Normalize } from './knn';
+export { type KnnInput, type KnnOptions, knnClassify } from './knn';
+export {
+  type PrefixDepthStats,
+  type PrefixNode,
+  type PrefixStatsOptions,
+  prefixTree,
+  prefixTreeStats,
+} from './prefix-tree';
 export { type SymbolKnnInput, symbolKnnClassify } from './symbol-knn';
 export {
   type ClassAgreement,

@@ -1,6 +1,6 @@
-import type { Rng } from '@symseq/nn';
+import { l2Normalize, type Rng } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
-import { l2Normalize, oneHotFloat, squaredDistances } from './ops';
+import { oneHotFloat, squaredDistances } from './ops';
 
 export interface KMeansOptions {
   /** Seeded source for the k-means++ seeding. */
@@ -11,6 +11,8 @@ export interface KMeansOptions {
   distance?: 'l2' | 'cosine';
   /** k-means++ seeding runs on the host in O(points·k·D): above this many points it seeds from a random subset. Default 16384. */
   maxSeedPoints?: number;
+  /** Initial centres [k, D] instead of k-means++ seeding (e.g. to reproduce another implementation); not disposed. */
+  init?: tf.Tensor2D;
 }
 
 export interface KMeansResult {
@@ -33,8 +35,21 @@ export function kmeans(data: tf.Tensor, k: number, opts: KMeansOptions): KMeansR
   const points = cosine ? l2Normalize(data) : tf.clone(data);
   try {
     const dim = points.shape[1] as number;
-    const seedFrom = subsample(points.dataSync() as Float32Array, dim, opts.maxSeedPoints ?? 16384, opts.rng);
-    let centres = tf.tensor2d(seedPlusPlus(seedFrom, dim, k, opts.rng), [k, dim]);
+    let centres: tf.Tensor2D;
+    if (opts.init) {
+      if (opts.init.shape[0] !== k || opts.init.shape[1] !== dim) {
+        throw new Error(`kmeans: init has shape [${opts.init.shape.join(', ')}], expected [${k}, ${dim}]`);
+      }
+      centres = tf.clone(opts.init);
+    } else {
+      const seedFrom = subsample(
+        points.dataSync() as Float32Array,
+        dim,
+        opts.maxSeedPoints ?? 16384,
+        opts.rng,
+      );
+      centres = tf.tensor2d(seedPlusPlus(seedFrom, dim, k, opts.rng), [k, dim]);
+    }
     let counts: tf.Tensor1D = tf.zeros([k]);
     for (let it = 0; it <= iters; it++) {
       const next = tf.tidy(() => {

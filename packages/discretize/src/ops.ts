@@ -1,10 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-/** x / max(‖x‖, eps) along the last axis; differentiable (no sqrt at 0). */
-export function l2Normalize(x: tf.Tensor, eps = 1e-12): tf.Tensor {
-  return tf.tidy(() => tf.mul(x, tf.rsqrt(tf.maximum(tf.sum(tf.square(x), -1, true), eps * eps))));
-}
-
 /**
  * Float32 one-hot of int32 indices. Built as an int32 one-hot then cast: the wasm OneHot kernel
  * writes int32 values whatever dtype is requested.

@@ -1,10 +1,19 @@
-import { type Initializer, init, Linear, matMul, type ParamScope, parseConfig, type Rng } from '@symseq/nn';
+import {
+  type Initializer,
+  init,
+  Linear,
+  l2Normalize,
+  matMul,
+  type ParamScope,
+  parseConfig,
+  type Rng,
+} from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { DiscretizeOptions, Discretizer, DiscretizerOutput } from './discretizer';
 import { noGrad, stopGradient, straightThrough } from './gradients';
 import { kmeans, nearest } from './kmeans';
-import { l2Normalize, oneHotFloat } from './ops';
+import { oneHotFloat } from './ops';
 import { rotationTrick } from './rotation-trick';
 import { usageStats } from './stats';
 import { checkInput, checkMode } from './validate';

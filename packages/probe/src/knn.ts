@@ -1,4 +1,4 @@
-import { parseConfig } from '@symseq/nn';
+import { l2Normalize, parseConfig } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { featureSchema, labelSchema, toFeatureTensor, toLabels } from './inputs';
@@ -143,14 +143,6 @@ async function nearest(
     qT.dispose();
     tf.dispose([...blockValues, ...blockIndices]);
   }
-}
-
-/** x / max(‖x‖₂, 1e-12) per row, as torch.nn.functional.normalize(x, dim=1). */
-export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => {
-    const norm = tf.sqrt(tf.sum(tf.square(x), 1, true));
-    return tf.div(x, tf.maximum(norm, 1e-12));
-  });
 }
 
 export function checkSizes(numTrain: number, numTest: number, k: number, what: string): void {

@@ -56,9 +56,12 @@ export function decodeCheckpoint<C>(
   } catch (e) {
     throw new Error(`${src}.json: not valid JSON (${(e as Error).message})`);
   }
-  if (json?.format !== CHECKPOINT_FORMAT) {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new Error(`${src}.json: expected a JSON object, got ${JSON.stringify(json)}`);
+  }
+  if (json.format !== CHECKPOINT_FORMAT) {
     throw new Error(
-      `${src}.json: field 'format' is ${JSON.stringify(json?.format)}, expected '${CHECKPOINT_FORMAT}'`,
+      `${src}.json: field 'format' is ${JSON.stringify(json.format)}, expected '${CHECKPOINT_FORMAT}'`,
     );
   }
   if (json.version !== CHECKPOINT_VERSION) {
@@ -69,6 +72,27 @@ export function decodeCheckpoint<C>(
   if (opts.kind && json.kind !== opts.kind) {
     throw new Error(`${src}.json: field 'kind' is ${JSON.stringify(json.kind)}, expected '${opts.kind}'`);
   }
+  if (typeof json.kind !== 'string') {
+    throw new Error(`${src}.json: field 'kind' must be a string, got ${JSON.stringify(json.kind)}`);
+  }
+  for (const field of ['config', 'meta'] as const) {
+    const v = json[field];
+    if (
+      (field === 'config' || v !== undefined) &&
+      (typeof v !== 'object' || v === null || Array.isArray(v))
+    ) {
+      throw new Error(`${src}.json: field '${field}' must be an object, got ${JSON.stringify(v)}`);
+    }
+  }
   const { tensors } = readSafetensors(weights, `${src}.safetensors`);
+  // Weights of a diverged run must not load as if they were a model.
+  for (const [name, t] of Object.entries(tensors)) {
+    const bad = t.data.reduce((n, v) => (Number.isFinite(v) ? n : n + 1), 0);
+    if (bad > 0) {
+      throw new Error(
+        `${src}.safetensors: tensor '${name}' holds ${bad} non-finite value(s) (NaN or Infinity); the checkpoint is not usable`,
+      );
+    }
+  }
   return { json, tensors };
 }

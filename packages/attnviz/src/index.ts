@@ -20,6 +20,19 @@ export {
   symbolConsistencyStats,
 } from './consistency-stats';
 export {
+  type AtlasOptions,
+  classColour,
+  type DictionaryEntry,
+  type DictionaryInput,
+  type DictionaryOccurrence,
+  dictionaryAtlas,
+  dictionaryHtml,
+  dictionaryPanels,
+  type PngEncoder,
+  type SymbolDictionary,
+  symbolDictionary,
+} from './dictionary';
+export {
   type DistinctnessOptions,
   type DistinctnessResult,
   quantile,

@@ -1,4 +1,9 @@
-export { writeFileAtomic, writeJsonAtomic } from './atomic-write';
+export {
+  assertWritableFolder,
+  sweepStaleTempFiles,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from './atomic-write';
 export { gaussianBlur, gaussianKernel1d } from './augment/blur';
 export {
   adjustBrightness,
@@ -37,6 +42,7 @@ export {
   type PixelStore,
 } from './datasets/image-dataset';
 export {
+  describeSkipped,
   IMAGE_EXTENSIONS,
   ImageFolderDataset,
   type ImageFolderOptions,

@@ -1,7 +1,13 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeFileAtomic, writeJsonAtomic } from '../src/atomic-write';
+import {
+  assertWritableFolder,
+  sweepStaleTempFiles,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from '../src/atomic-write';
 import { tempDir } from './helpers';
 
 describe('writeFileAtomic', () => {
@@ -40,5 +46,63 @@ describe('writeFileAtomic', () => {
       /cannot write to folder .*afile \(ENOTDIR\)/,
     );
     expect(existsSync(join(dir, 'missing'))).toBe(false);
+  });
+});
+
+/** The pid of a process that has exited (a child that ran and was reaped). */
+function deadPid(): number {
+  return Number(execFileSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']));
+}
+
+describe('stale temporary files', () => {
+  it('the first write into a folder removes temp files of dead processes and keeps those of live ones', async () => {
+    const dir = await tempDir();
+    const dead = deadPid();
+    const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      const stale = [`.student.safetensors.tmp-${dead}-0a1b2c3d`, `.latest.json.tmp-${dead}-ffffffff`];
+      const kept = [`.shard-00001.bin.tmp-${live.pid}-12345678`, 'notes.tmp-x', 'data.tmp'];
+      for (const n of [...stale, ...kept]) writeFileSync(join(dir, n), 'partial');
+      mkdirSync(join(dir, `export.tmp-${dead}`));
+      writeFileSync(join(dir, `export.tmp-${dead}`, 'teacher.bin'), 'partial');
+      await writeFileAtomic(join(dir, 'a.bin'), 'x');
+      expect(readdirSync(dir).sort()).toEqual(['a.bin', ...kept].sort());
+    } finally {
+      live.kill('SIGKILL');
+    }
+  });
+
+  it('sweepStaleTempFiles lists what it removed and ignores a missing folder', async () => {
+    const dir = await tempDir();
+    const dead = deadPid();
+    writeFileSync(join(dir, `.x.json.tmp-${dead}-00000000`), '');
+    writeFileSync(join(dir, `.y.json.tmp-${process.pid}-00000000`), ''); // this process: alive
+    expect(sweepStaleTempFiles(dir)).toEqual([`.x.json.tmp-${dead}-00000000`]);
+    expect(readdirSync(dir)).toEqual([`.y.json.tmp-${process.pid}-00000000`]);
+    expect(sweepStaleTempFiles(join(dir, 'missing'))).toEqual([]);
+  });
+});
+
+describe('assertWritableFolder', () => {
+  it('creates the folder and leaves nothing in it', async () => {
+    const dir = join(await tempDir(), 'a', 'b');
+    assertWritableFolder(dir, 'cache.dir');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('names the role and the folder when it cannot write (also as root, where access(W_OK) passes)', async () => {
+    const dir = await tempDir();
+    writeFileSync(join(dir, 'file'), 'x');
+    expect(() => assertWritableFolder(join(dir, 'file', 'cache'), 'cache.dir')).toThrow(
+      `cache.dir folder ${join(dir, 'file', 'cache')} is not writable (ENOTDIR)`,
+    );
+    if (process.getuid?.() !== 0) {
+      const ro = join(dir, 'ro');
+      mkdirSync(ro);
+      chmodSync(ro, 0o500);
+      expect(() => assertWritableFolder(ro, 'cache.dir')).toThrow(
+        /cache.dir folder .*ro is not writable \(EACCES\)/,
+      );
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
@@ -252,5 +252,38 @@ describe('buildFeatureCache', () => {
         augmentation: { size: 16 },
       }),
     ).rejects.toThrow(/augmentation.size 16 differs from inputSize 8/);
+  });
+
+  it('an unwritable cache folder fails before the teacher runs', async () => {
+    const root = await tempDir();
+    writeFileSync(join(root, 'file'), 'x');
+    const dir = join(root, 'file', 'features');
+    const counter = { calls: 0 };
+    await expect(
+      buildFeatureCache({ ...base, dir, dataset: dataset(), featurize: meanPoolTeacher(counter) }),
+    ).rejects.toThrow(`buildFeatureCache: cache folder ${dir} is not writable (ENOTDIR)`);
+    expect(counter.calls).toBe(0);
+  });
+
+  it('a damaged manifest is rebuilt by buildFeatureCache, and named by openFeatureCache', async () => {
+    const dir = await tempDir();
+    const counter = { calls: 0 };
+    await buildFeatureCache({ ...base, dir, dataset: dataset(), featurize: meanPoolTeacher(counter) });
+    const calls = counter.calls;
+    writeFileSync(join(dir, 'manifest.json'), '{"format": "symseq-feature-cache", "labels": ');
+    await expect(openFeatureCache(dir)).rejects.toThrow(
+      `openFeatureCache: no usable manifest in ${dir}: ${join(dir, 'manifest.json')} is not valid JSON`,
+    );
+    const again = await buildFeatureCache({
+      ...base,
+      dir,
+      dataset: dataset(),
+      featurize: meanPoolTeacher(counter),
+    });
+    expect(again.status).toBe('built');
+    expect(counter.calls).toBe(2 * calls);
+    const { tokens } = await loadFeatureCache(dir);
+    const expected = expectedCleanTokens(dataset());
+    expect(Math.max(...tokens.map((v, i) => Math.abs(v - expected[i])))).toBeLessThan(2e-3);
   });
 });

@@ -5,7 +5,7 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { CIFAR10_CLASSES } from '../src/datasets/cifar10-binary';
-import { openImageFolder } from '../src/datasets/image-folder';
+import { describeSkipped, openImageFolder } from '../src/datasets/image-folder';
 import { decodeImage } from '../src/image/decode';
 import { CIFAR_JPEG, hasCifarJpeg, tempDir } from './helpers';
 
@@ -54,6 +54,33 @@ describe('openImageFolder', () => {
     expect(ds.skipped[0].reason).toMatch(/cat\/y\.jpg is not a JPEG or PNG file/);
     expect(ds.skipped[1].reason).toMatch(/cat\/z\.png is a corrupt PNG file/);
     expect(ds.cache).toBe('none');
+  });
+
+  it('reports every skipped file, with the count, not only the first', async () => {
+    const root = await tempDir();
+    await makeTree(root);
+    const ds = await openImageFolder({ root, split: 'train', quiet: true });
+    const report = describeSkipped(ds.skipped, 'train: skipped');
+    expect(report.split('\n')).toEqual([
+      'train: skipped 2 unreadable image(s):',
+      `  cat/y.jpg: ${ds.skipped[0].reason}`,
+      `  cat/z.png: ${ds.skipped[1].reason}`,
+    ]);
+    expect(describeSkipped(ds.skipped, undefined, 1).split('\n')).toEqual([
+      `  cat/y.jpg: ${ds.skipped[0].reason}`,
+      '  … and 1 more',
+    ]);
+  });
+
+  it('an unwritable pixel cache fails before any image is decoded', async () => {
+    const root = await tempDir();
+    await makeTree(root);
+    writeFileSync(join(root, 'blocker'), 'a file where the cache folder should go');
+    const cacheDir = join(root, 'blocker', 'pixels');
+    // strict would stop at the first corrupt image (cat/y.jpg) if decoding ran before the cache check.
+    await expect(
+      openImageFolder({ root, split: 'train', quiet: true, strict: true, cacheDir }),
+    ).rejects.toThrow(`ImageFolder: pixel cache folder ${cacheDir} is not writable (ENOTDIR)`);
   });
 
   it('throws on the first bad file with strict', async () => {

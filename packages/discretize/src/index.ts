@@ -15,7 +15,7 @@ export {
   gumbelSoftmax,
   sampleGumbel,
 } from './gumbel-softmax';
-export { type KMeansOptions, type KMeansResult, kmeans } from './kmeans';
+export { type KMeansOptions, type KMeansResult, kmeans, nearest } from './kmeans';
 export { rotationTrick } from './rotation-trick';
 export {
   type Temperature,

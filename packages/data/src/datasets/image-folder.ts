@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join, relative, resolve } from 'node:path';
+import { assertWritableFolder } from '../atomic-write';
 import { decodeImage } from '../image/decode';
 import { resizeRgb } from '../image/resize';
 import { createProgress } from '../progress';
@@ -93,6 +94,8 @@ export async function openImageFolder(options: ImageFolderOptions): Promise<Imag
     }
   }
 
+  // A cache that cannot be written must fail now, not after every image was decoded.
+  if (options.cacheDir) assertWritableFolder(options.cacheDir, 'ImageFolder: pixel cache');
   const decoded = await decodeListing(listing, size, options);
   const files = decoded.kept.map((i) => relative(listing.folder, listing.files[i].path));
   const store = {
@@ -226,11 +229,23 @@ async function decodeListing(
   }
   if (kept.length === 0) {
     throw new Error(
-      `ImageFolder: none of the ${total} files under ${listing.folder} could be decoded (first: ${skipped[0]?.reason})`,
+      `ImageFolder: none of the ${total} files under ${listing.folder} could be decoded:\n${describeSkipped(skipped)}`,
     );
   }
   const used = kept.length * height * width * 3;
   return { pixels: used === pixels.length ? pixels : pixels.slice(0, used), height, width, kept, skipped };
+}
+
+/**
+ * One line per skipped file (`  <file>: <reason>`), after a count line when `title` is given, e.g.
+ * `describeSkipped(ds.skipped, 'train: skipped')` → `train: skipped 2 unreadable image(s):\n  a/1.jpg: …`.
+ * `limit` caps the listed lines (the count stays exact); by default every file is listed.
+ */
+export function describeSkipped(skipped: readonly SkippedFile[], title?: string, limit = Infinity): string {
+  const shown = skipped.slice(0, limit).map((s) => `  ${s.file}: ${s.reason}`);
+  if (skipped.length > shown.length) shown.push(`  … and ${skipped.length - shown.length} more`);
+  const lines = title ? [`${title} ${skipped.length} unreadable image(s):`, ...shown] : shown;
+  return lines.join('\n');
 }
 
 function strictError(entry: SkippedFile): Error {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { writeFileAtomic, writeJsonAtomic } from '../atomic-write';
 
 export const PIXEL_CACHE_FORMAT = 'symseq-pixel-cache';
@@ -28,6 +29,17 @@ export interface PixelCacheEntry {
   pixels: Uint8Array;
 }
 
+const count = z.number().int().nonnegative();
+const manifestSchema = z.object({
+  count,
+  height: count,
+  width: count,
+  classes: z.array(z.string()),
+  labels: z.array(count),
+  files: z.array(z.string()),
+  skipped: z.array(z.object({ file: z.string(), reason: z.string() })),
+});
+
 /** Paths of the cache pair (`.bin` pixels, `.json` manifest) for `key` in `dir`. */
 export function pixelCachePaths(dir: string, key: string): { bin: string; manifest: string } {
   const stem = join(dir, `pixels-${key.slice(0, 20)}`);
@@ -48,9 +60,18 @@ export async function readPixelCache(dir: string, key: string): Promise<PixelCac
     return undefined;
   }
   if (
-    manifest.format !== PIXEL_CACHE_FORMAT ||
+    manifest?.format !== PIXEL_CACHE_FORMAT ||
     manifest.version !== PIXEL_CACHE_VERSION ||
     manifest.key !== key
+  ) {
+    return undefined;
+  }
+  // A damaged manifest is a cache miss (the images are decoded again), never a crash or wrong labels.
+  const valid = manifestSchema.safeParse(manifest);
+  if (
+    !valid.success ||
+    manifest.labels.length !== manifest.count ||
+    manifest.files.length !== manifest.count
   ) {
     return undefined;
   }

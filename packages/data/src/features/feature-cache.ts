@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { float16ToFloat32, float32ToFloat16, Rng } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
-import { writeFileAtomic, writeJsonAtomic } from '../atomic-write';
+import { z } from 'zod';
+import { assertWritableFolder, writeFileAtomic, writeJsonAtomic } from '../atomic-write';
 import { type AugmentationConfigInput, parseAugmentationConfig } from '../augment/config';
 import { DinoAugmentation } from '../augment/dino-augmentation';
 import { batchToTensor, type ImageDataset } from '../datasets/image-dataset';
@@ -132,13 +133,12 @@ export async function buildFeatureCache(options: FeatureCacheOptions): Promise<B
     shardSize,
   };
   const dir = options.dir;
-  await mkdir(dir, { recursive: true }).catch((e) => {
-    throw new Error(`buildFeatureCache: cannot create cache folder ${dir}: ${(e as Error).message}`);
-  });
+  // Before the teacher runs: a read-only cache folder must not cost a whole extraction.
+  assertWritableFolder(dir, 'buildFeatureCache: cache');
   const shards = Math.ceil(dataset.length / shardSize);
   const viewCount = views + 1;
 
-  const existing = await readManifest(dir);
+  const existing = (await readManifest(dir)).manifest;
   let manifest: FeatureCacheManifest;
   let status: BuildFeatureCacheResult['status'];
   const done = new Set<number>();
@@ -333,15 +333,46 @@ function concat(parts: Float32Array[]): Float32Array {
   return out;
 }
 
-async function readManifest(dir: string): Promise<FeatureCacheManifest | undefined> {
+const count = z.number().int().nonnegative();
+/** What a manifest on disk must hold before any field of it is trusted (the key is compared, not typed). */
+const manifestSchema = z.object({
+  format: z.literal(FEATURE_CACHE_FORMAT),
+  version: z.literal(FEATURE_CACHE_VERSION),
+  key: z.object({ count, shardSize: count.positive(), dtype: z.enum(['float16', 'float32']) }).passthrough(),
+  viewCount: count.positive(),
+  shapes: z
+    .object({ tokens: z.tuple([count, count, count, count]), pooled: z.tuple([count, count, count]) })
+    .nullable(),
+  shards: count,
+  classes: z.array(z.string()),
+  labels: z.array(count),
+  complete: z.boolean(),
+});
+
+/** The manifest in `dir`, or why there is none usable (missing, not JSON, wrong fields). */
+async function readManifest(dir: string): Promise<{ manifest?: FeatureCacheManifest; problem?: string }> {
   const path = join(dir, MANIFEST);
-  if (!existsSync(path)) return undefined;
+  if (!existsSync(path)) return { problem: `${path} does not exist` };
+  let json: unknown;
   try {
-    const m = JSON.parse(await readFile(path, 'utf8')) as FeatureCacheManifest;
-    return m.format === FEATURE_CACHE_FORMAT && m.version === FEATURE_CACHE_VERSION ? m : undefined;
-  } catch {
-    return undefined;
+    json = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    return { problem: `${path} is not valid JSON (${(e as Error).message})` };
   }
+  const r = manifestSchema.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    return {
+      problem: `${path}: field '${issue.path.join('.') || '(root)'}': ${issue.message} (expected a ${FEATURE_CACHE_FORMAT} v${FEATURE_CACHE_VERSION} manifest)`,
+    };
+  }
+  const m = json as FeatureCacheManifest;
+  if (m.labels.length !== m.key.count || m.shards !== Math.ceil(m.key.count / m.key.shardSize)) {
+    return {
+      problem: `${path}: ${m.labels.length} labels and ${m.shards} shards do not fit ${m.key.count} images in shards of ${m.key.shardSize}`,
+    };
+  }
+  return { manifest: m };
 }
 
 /** Deletes shards (and temporary files of interrupted writes) left by another cache in `dir`. */
@@ -454,11 +485,8 @@ export class FeatureCache {
 
 /** Opens a complete feature cache; the error says to resume when it is incomplete. */
 export async function openFeatureCache(dir: string): Promise<FeatureCache> {
-  const manifest = await readManifest(dir);
-  if (!manifest)
-    throw new Error(
-      `openFeatureCache: no ${FEATURE_CACHE_FORMAT} v${FEATURE_CACHE_VERSION} manifest in ${dir}`,
-    );
+  const { manifest, problem } = await readManifest(dir);
+  if (!manifest) throw new Error(`openFeatureCache: no usable manifest in ${dir}: ${problem}`);
   if (!manifest.complete || !manifest.shapes) {
     throw new Error(
       `openFeatureCache: the cache in ${dir} is incomplete; run buildFeatureCache with the same options to resume it`,

@@ -5,6 +5,9 @@ import type { RgbImage } from './rgb-image';
 
 export type ImageFormat = 'jpeg' | 'png';
 
+/** Largest image decoded (jpeg-js's own default limit): a damaged size field must not allocate gigabytes. */
+const MAX_MEGAPIXELS = 100;
+
 /** The format named by the file's leading magic bytes, or undefined for anything else. */
 export function sniffImageFormat(bytes: Uint8Array): ImageFormat | undefined {
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
@@ -26,19 +29,35 @@ export function decodeImage(bytes: Uint8Array, name = '<bytes>'): RgbImage {
       `decodeImage: ${name} is not a JPEG or PNG file (starts with bytes ${head || '(empty)'})`,
     );
   }
+  if (format === 'png' && bytes.length >= 24) {
+    // IHDR is the first chunk: width and height are big-endian at bytes 16 and 20.
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const [w, h] = [view.getUint32(16), view.getUint32(20)];
+    if (w * h > MAX_MEGAPIXELS * 1e6) {
+      throw new Error(
+        `decodeImage: ${name} declares a ${w}x${h} PNG, over the ${MAX_MEGAPIXELS}-megapixel limit; the file is corrupt or too large`,
+      );
+    }
+  }
   let rgba: { width: number; height: number; data: Uint8Array };
   try {
     if (format === 'jpeg') {
       // formatAsRGBA gives 4 channels for every JPEG colour model (gray, YCbCr, CMYK), so one path handles all.
-      rgba = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
+      rgba = jpeg.decode(bytes, {
+        useTArray: true,
+        formatAsRGBA: true,
+        maxResolutionInMP: MAX_MEGAPIXELS,
+        maxMemoryUsageInMB: 1024,
+      });
     } else {
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       rgba = { width: png.width, height: png.height, data: png.data };
     }
   } catch (e) {
-    throw new Error(
-      `decodeImage: ${name} is a corrupt ${format.toUpperCase()} file: ${(e as Error).message}`,
-    );
+    const msg = (e as Error).message;
+    // pngjs reports a file that ends early only as a stream error.
+    const hint = /finished stream|unexpected end/i.test(msg) ? ' (the file ends early: truncated)' : '';
+    throw new Error(`decodeImage: ${name} is a corrupt ${format.toUpperCase()} file: ${msg}${hint}`);
   }
   const { width, height } = rgba;
   if (!(width > 0 && height > 0) || rgba.data.length < width * height * 4) {

@@ -9,6 +9,7 @@ export {
 } from './checkpoint';
 export { closest, editDistance, parseConfig } from './config';
 export { float16ToFloat32, float32ToFloat16, floatToHalf, halfToFloat } from './float16';
+export { requireGradients, TRAINING_GRADIENT_KERNELS } from './gradient-kernels';
 export { noGrad, stopGradient } from './gradients';
 export type { Initializer } from './init';
 export * as init from './init';

@@ -1,15 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { requireGradients } from './gradient-kernels';
 
 /**
  * `a @ b` for rank ≥ 2 tensors whose gradient transposes explicitly instead of calling
  * matMul with transposeA/transposeB. On the wasm backend a transposed matMul is 7–10× slower
  * than a plain one (measured: 256³ 1.9 ms vs 13–22 ms), and the default backward pass uses it.
  */
-export const matMul: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor = tf.customGrad(((
-  a: tf.Tensor,
-  b: tf.Tensor,
-  save: tf.GradSaveFunc,
-) => {
+const matMulExplicitTranspose = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([a, b]);
   return {
     value: tf.matMul(a, b),
@@ -20,6 +17,13 @@ export const matMul: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor = tf.customGrad((
   };
   // biome-ignore lint/suspicious/noExplicitAny: see above
 }) as any) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+/** `a @ b` with the explicitly transposing gradient above. */
+export function matMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  // Every trained symseq model multiplies here: say what to import before tf.grad fails obscurely.
+  requireGradients('matMul');
+  return matMulExplicitTranspose(a, b);
+}
 
 /** Transposes the last two axes. */
 export function swapLast(x: tf.Tensor): tf.Tensor {

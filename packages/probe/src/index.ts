@@ -6,6 +6,14 @@ export {
   type LengthRow,
 } from './accuracy-vs-length';
 export {
+  type Codes,
+  ProductQuantizer,
+  type ProductQuantizerOptions,
+  ResidualKMeans,
+  type ResidualKMeansOptions,
+  splitDims,
+} from './code-baselines';
+export {
   contingency,
   entropyOfCounts,
   labelEntropy,
@@ -22,6 +30,7 @@ export {
   prefixTree,
   prefixTreeStats,
 } from './prefix-tree';
+export { type RetrievalInput, type RetrievalResult, retrievalMap } from './retrieval-map';
 export { type SymbolKnnInput, symbolKnnClassify } from './symbol-knn';
 export {
   type ClassAgreement,

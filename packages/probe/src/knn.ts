@@ -93,7 +93,7 @@ export async function knnClassify(input: KnnInput): Promise<KnnResult> {
  * block's top-k become candidates, concatenated in bank order so that tf.topk's lower-position tie
  * rule still means lower training index; a second tf.topk picks the final k.
  */
-async function nearest(
+export async function nearest(
   bankRows: tf.Tensor2D[],
   bankChunks: Array<[number, number]>,
   queries: tf.Tensor2D,

@@ -1,0 +1,115 @@
+import { l2Normalize, parseConfig, Rng } from '@symseq/nn';
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { featureSchema, labelSchema, toFeatureTensor, toLabels } from './inputs';
+import { nearest } from './knn';
+import { ranges } from './weighted-vote';
+
+const retrievalInputSchema = z
+  .object({
+    /** Query embeddings (e.g. the test images) [Q, D]. */
+    queryFeatures: featureSchema,
+    queryLabels: labelSchema,
+    /** Database embeddings (e.g. the training images) [N, D]. */
+    databaseFeatures: featureSchema,
+    databaseLabels: labelSchema,
+    /** Depth of the ranking (mAP@R); the deep-hashing literature uses 1000 on CIFAR-10 at 59,000 items, some the whole database. */
+    R: z.number().int().positive().default(1000),
+    /**
+     * Ties: database items with equal similarity are ranked by their position in this permutation of
+     * 0…N−1 (earlier first). Default: a permutation drawn from `seed`, so ties break at random but
+     * reproducibly, not by the database's (often class-sorted) order.
+     */
+    tieOrder: z.array(z.number().int().nonnegative()).or(z.instanceof(Int32Array)).optional(),
+    seed: z.number().int().default(0),
+    /** Queries per block. */
+    chunkSize: z.number().int().positive().default(256),
+    /** Database rows per block. */
+    bankChunkSize: z.number().int().positive().default(8192),
+  })
+  .strict();
+
+export type RetrievalInput = z.input<typeof retrievalInputSchema>;
+
+export interface RetrievalResult {
+  /** Mean average precision over the top R, in percent (0–100). */
+  mAP: number;
+  R: number;
+  /** Number of queries. */
+  queries: number;
+}
+
+/**
+ * mAP@R retrieval: each query ranks the database by cosine similarity of the embeddings (rows are
+ * L2-normalised), an item is relevant when its label equals the query's, and
+ * AP@R = (1 / hits) · Σ_{r ≤ R, item r relevant} (relevant items in the first r) / r, with
+ * hits the relevant items in the top R. A query with no hit in the top R scores 0, and the mean is
+ * over all queries: DeepHash-pytorch's `CalcTopMap`, the usual protocol for CIFAR-10 hashing results.
+ * Equal similarities are ordered by `tieOrder` (see there); this matters for discrete codes, whose
+ * decoded embeddings repeat. Input tensors are not disposed.
+ */
+export async function retrievalMap(input: RetrievalInput): Promise<RetrievalResult> {
+  const cfg = parseConfig(retrievalInputSchema, input, 'retrievalMap options');
+  const queryLabels = toLabels(cfg.queryLabels, 'retrievalMap queryLabels');
+  const databaseLabels = toLabels(cfg.databaseLabels, 'retrievalMap databaseLabels');
+  const n = databaseLabels.length;
+  if (queryLabels.length === 0) throw new Error('retrievalMap: there are no queries');
+  if (cfg.R > n) throw new Error(`retrievalMap: R = ${cfg.R} exceeds the database size (${n})`);
+  const order = cfg.tieOrder
+    ? Int32Array.from(cfg.tieOrder)
+    : Int32Array.from(new Rng(cfg.seed).permutation(n));
+  checkPermutation(order, n);
+  // The database in tie order: tf.topk keeps the lower position among equal values (knn.ts `nearest`).
+  const rankedLabels = Int32Array.from(order, (i) => databaseLabels[i]);
+  const bankChunks = ranges(n, cfg.bankChunkSize);
+  const { bankRows, queries } = tf.tidy(() => {
+    const db = toFeatureTensor(cfg.databaseFeatures, n, 'retrievalMap databaseFeatures');
+    const q = toFeatureTensor(cfg.queryFeatures, queryLabels.length, 'retrievalMap queryFeatures');
+    if (db.shape[1] !== q.shape[1]) {
+      throw new Error(
+        `retrievalMap: queryFeatures have ${q.shape[1]} dimensions, databaseFeatures have ${db.shape[1]}`,
+      );
+    }
+    const bank = l2Normalize(tf.gather(db, order));
+    return {
+      bankRows: bankChunks.map(([s, e]) => tf.slice(bank, [s, 0], [e - s, -1])),
+      queries: l2Normalize(q),
+    };
+  });
+  let sum = 0;
+  try {
+    for (const [qs, qe] of ranges(queryLabels.length, cfg.chunkSize)) {
+      const { neighbours } = await nearest(bankRows, bankChunks, queries, qs, qe, cfg.R);
+      for (let r = 0; r < qe - qs; r++) {
+        const truth = queryLabels[qs + r];
+        let hits = 0;
+        let precisions = 0;
+        for (let j = 0; j < cfg.R; j++) {
+          if (rankedLabels[neighbours[r * cfg.R + j]] === truth) {
+            hits++;
+            precisions += hits / (j + 1);
+          }
+        }
+        if (hits > 0) sum += precisions / hits;
+      }
+    }
+  } finally {
+    queries.dispose();
+    tf.dispose(bankRows);
+  }
+  return { mAP: (100 * sum) / queryLabels.length, R: cfg.R, queries: queryLabels.length };
+}
+
+function checkPermutation(order: Int32Array, n: number): void {
+  if (order.length !== n) {
+    throw new Error(
+      `retrievalMap: tieOrder has ${order.length} entries, expected one per database item (${n})`,
+    );
+  }
+  const seen = new Uint8Array(n);
+  for (const i of order) {
+    if (i < 0 || i >= n || seen[i])
+      throw new Error(`retrievalMap: tieOrder must be a permutation of 0…${n - 1}`);
+    seen[i] = 1;
+  }
+}

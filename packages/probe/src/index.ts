@@ -6,6 +6,14 @@ export {
   type LengthRow,
 } from './accuracy-vs-length';
 export {
+  type BaselineInput,
+  type BaselineMethod,
+  type BaselineRow,
+  type BaselineTable,
+  codeBaselines,
+  formatBaselineTable,
+} from './baseline-table';
+export {
   type Codes,
   ProductQuantizer,
   type ProductQuantizerOptions,

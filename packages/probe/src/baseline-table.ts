@@ -1,0 +1,205 @@
+import { parseConfig } from '@symseq/nn';
+import type * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { ProductQuantizer, ResidualKMeans } from './code-baselines';
+import { featureSchema, labelSchema, toFeatureTensor, toLabels } from './inputs';
+import { knnClassify } from './knn';
+import { retrievalMap } from './retrieval-map';
+
+export type BaselineMethod = 'teacher' | 'residual-kmeans' | 'product-quantization';
+
+export interface BaselineRow {
+  method: BaselineMethod;
+  /** Code length (symbols); 0 for the teacher's continuous features. */
+  length: number;
+  /** Weighted k-NN accuracies in percent. */
+  top1: number;
+  top5: number;
+  /** mAP@R in percent, when retrieval was measured. */
+  mAP?: number;
+}
+
+export interface BaselineTable {
+  rows: BaselineRow[];
+  /** R of the mAP@R column (0: not measured). */
+  R: number;
+  /** Wall seconds per method: fitting, encoding, k-NN and retrieval. */
+  seconds: Record<BaselineMethod, number>;
+}
+
+const baselineInputSchema = z
+  .object({
+    /** Pooled teacher features of the training images [N, D] (the k-NN bank). */
+    trainFeatures: featureSchema,
+    trainLabels: labelSchema,
+    testFeatures: featureSchema,
+    testLabels: labelSchema,
+    numClasses: z.number().int().positive(),
+    /** Code lengths to report (the student's prefix lengths). */
+    lengths: z.array(z.number().int().positive()).nonempty().default([1, 2, 4, 8]),
+    /** Centroids per codebook: the student's vocabulary. */
+    codebookSize: z.number().int().positive(),
+    seed: z.number().int().default(0),
+    /** Lloyd iterations per codebook. */
+    iters: z.number().int().nonnegative().default(10),
+    /** k-NN vote (DINO: k 20, T 0.07). */
+    k: z.number().int().positive().default(20),
+    T: z.number().positive().default(0.07),
+    /** Depth of mAP@R (capped at the training-set size); 0 skips retrieval. */
+    mapR: z.number().int().nonnegative().default(1000),
+    methods: z
+      .array(z.enum(['teacher', 'residual-kmeans', 'product-quantization']))
+      .default(['teacher', 'residual-kmeans', 'product-quantization']),
+    /** Called with a short line as each method finishes (progress for long runs). */
+    onProgress: z.function().args(z.string()).returns(z.void()).optional(),
+  })
+  .strict();
+
+export type BaselineInput = z.input<typeof baselineInputSchema>;
+
+/**
+ * The no-learning rows of an accuracy-vs-length report, on the same features and probe as the student:
+ * the teacher ceiling (k-NN on the features themselves), residual k-means with max(lengths) stages
+ * (length l = the sum of the first l centroids), and, per length l, product quantization with l
+ * codebooks over l slices (a code of exactly l symbols, so every length gets the best PQ of its size).
+ * Every code has `codebookSize` centroids per position, like the student's vocabulary. Each row gets
+ * weighted k-NN top-1/top-5 and mAP@R (test images query the training images).
+ */
+export async function codeBaselines(input: BaselineInput): Promise<BaselineTable> {
+  const cfg = parseConfig(baselineInputSchema, input, 'codeBaselines options');
+  const trainLabels = toLabels(cfg.trainLabels, 'codeBaselines trainLabels', cfg.numClasses);
+  const testLabels = toLabels(cfg.testLabels, 'codeBaselines testLabels', cfg.numClasses);
+  const nTrain = trainLabels.length;
+  const nTest = testLabels.length;
+  // Host copies once: the quantizers and probes below read them many times.
+  const train = hostRows(cfg.trainFeatures, nTrain, 'codeBaselines trainFeatures');
+  const test = hostRows(cfg.testFeatures, nTest, 'codeBaselines testFeatures');
+  if (train.length / nTrain !== test.length / nTest) {
+    throw new Error(
+      `codeBaselines: testFeatures have ${test.length / nTest} dimensions, trainFeatures have ${train.length / nTrain}`,
+    );
+  }
+  const R = Math.min(cfg.mapR, nTrain);
+  const lengths = [...cfg.lengths].sort((a, b) => a - b);
+  const common = { codebookSize: cfg.codebookSize, seed: cfg.seed, iters: cfg.iters };
+  const rows: BaselineRow[] = [];
+  const seconds: Record<BaselineMethod, number> = {
+    teacher: 0,
+    'residual-kmeans': 0,
+    'product-quantization': 0,
+  };
+
+  const probe = async (method: BaselineMethod, length: number, trainX: Float32Array, testX: Float32Array) => {
+    const knn = await knnClassify({
+      trainFeatures: trainX,
+      trainLabels,
+      testFeatures: testX,
+      testLabels,
+      numClasses: cfg.numClasses,
+      k: cfg.k,
+      T: cfg.T,
+    });
+    const row: BaselineRow = { method, length, top1: knn.top1, top5: knn.top5 };
+    if (R > 0) {
+      row.mAP = (
+        await retrievalMap({
+          queryFeatures: testX,
+          queryLabels: testLabels,
+          databaseFeatures: trainX,
+          databaseLabels: trainLabels,
+          R,
+          seed: cfg.seed,
+        })
+      ).mAP;
+    }
+    rows.push(row);
+  };
+  const timed = async (method: BaselineMethod, run: () => Promise<void>) => {
+    if (!cfg.methods.includes(method)) return;
+    const t0 = performance.now();
+    await run();
+    seconds[method] = (performance.now() - t0) / 1000;
+    cfg.onProgress?.(`${method}: ${seconds[method].toFixed(1)} s`);
+  };
+
+  await timed('teacher', () => probe('teacher', 0, train, test));
+  await timed('residual-kmeans', async () => {
+    const rkm = ResidualKMeans.fit({
+      ...common,
+      stages: lengths[lengths.length - 1],
+      trainFeatures: train,
+      rows: nTrain,
+    });
+    const [codesTrain, codesTest] = [rkm.encode(train, nTrain), rkm.encode(test, nTest)];
+    for (const l of lengths)
+      await probe('residual-kmeans', l, rkm.decode(codesTrain, l), rkm.decode(codesTest, l));
+  });
+  await timed('product-quantization', async () => {
+    for (const l of lengths) {
+      const pq = ProductQuantizer.fit({ ...common, codebooks: l, trainFeatures: train, rows: nTrain });
+      await probe(
+        'product-quantization',
+        l,
+        pq.decode(pq.encode(train, nTrain)),
+        pq.decode(pq.encode(test, nTest)),
+      );
+    }
+  });
+  return { rows, R, seconds };
+}
+
+function hostRows(x: tf.Tensor | Float32Array, rows: number, what: string): Float32Array {
+  if (x instanceof Float32Array) {
+    if (x.length === 0 || x.length % rows !== 0) {
+      throw new Error(`${what}: ${x.length} values cannot be split into ${rows} rows (one per label)`);
+    }
+    return x;
+  }
+  const t = toFeatureTensor(x, rows, what);
+  const out = t.dataSync() as Float32Array;
+  t.dispose();
+  return out;
+}
+
+const METHOD_NAMES: Record<BaselineMethod, string> = {
+  teacher: 'teacher (continuous)',
+  'residual-kmeans': 'residual k-means',
+  'product-quantization': 'product quantization',
+};
+
+/**
+ * Markdown: one row per method, one column per length (top-1 %, with mAP@R in parentheses when
+ * measured); `student` rows (top-1 per length, optional mAP) are listed first when given.
+ */
+export function formatBaselineTable(
+  table: BaselineTable,
+  student?: Array<{ length: number; top1: number; mAP?: number }>,
+): string {
+  const lengths = [...new Set([...table.rows, ...(student ?? [])].map((r) => r.length))]
+    .filter((l) => l > 0)
+    .sort((a, b) => a - b);
+  const line = (
+    name: string,
+    rows: Array<{ length: number; top1: number; mAP?: number }>,
+    everyLength = false,
+  ) => {
+    const cells = lengths.map((l) => {
+      const r = everyLength ? rows[0] : rows.find((x) => x.length === l);
+      if (!r) return '–';
+      return r.mAP === undefined ? r.top1.toFixed(2) : `${r.top1.toFixed(2)} (${r.mAP.toFixed(2)})`;
+    });
+    return `| ${name} | ${cells.join(' | ')} |`;
+  };
+  const lines = [
+    `| k-NN top-1 %${table.R > 0 ? ` (mAP@${table.R} %)` : ''} | ${lengths.map((l) => `${l} symbols`).join(' | ')} |`,
+    `|---|${lengths.map(() => '---:').join('|')}|`,
+  ];
+  if (student) lines.push(line('student', student));
+  for (const method of ['residual-kmeans', 'product-quantization'] as const) {
+    const rows = table.rows.filter((r) => r.method === method);
+    if (rows.length > 0) lines.push(line(METHOD_NAMES[method], rows));
+  }
+  const teacher = table.rows.filter((r) => r.method === 'teacher');
+  if (teacher.length > 0) lines.push(line(METHOD_NAMES.teacher, teacher, true));
+  return lines.join('\n');
+}

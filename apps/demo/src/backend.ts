@@ -3,6 +3,7 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-si
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import * as tf from '@tensorflow/tfjs-core';
 import { BACKEND_ORDER, type BackendName } from './backend-names';
+import { softwareReason, webglRenderer, webgpuAdapter } from './gpu-check';
 
 /** Thrown when no backend starts: the browser lacks WebGPU, WebGL and WebAssembly (or all failed). */
 export class UnsupportedBrowserError extends Error {}
@@ -23,10 +24,26 @@ const REGISTER: Record<BackendName, () => Promise<unknown>> = {
   cpu: () => import('@tensorflow/tfjs-backend-cpu'),
 };
 
-/** Why a backend cannot start, found before loading it (undefined when it may work). */
-function precheck(name: BackendName): string | undefined {
-  if (name === 'webgpu' && !gpuOf(navigator)) return 'navigator.gpu is missing';
+/**
+ * Why a backend cannot start, or should not be chosen, found before loading it (undefined when it
+ * may work). Unless the backend was asked for by name, a GPU backend on a software renderer is
+ * passed over: wasm is much faster than a GPU emulated on the CPU.
+ */
+async function precheck(name: BackendName, requested: boolean): Promise<string | undefined> {
+  const gpu = gpuOf(navigator);
+  if (name === 'webgpu' && !gpu) return 'navigator.gpu is missing';
   if (name === 'wasm' && typeof WebAssembly !== 'object') return 'WebAssembly is missing';
+  if (requested) return undefined;
+  if (name === 'webgpu' && gpu) {
+    const adapter = await webgpuAdapter(gpu);
+    if (!adapter) return 'the browser offers no WebGPU adapter';
+    const soft = softwareReason(adapter.description, adapter.isFallbackAdapter);
+    if (soft) return `${soft}, slower than wasm`;
+  }
+  if (name === 'webgl') {
+    const soft = softwareReason(webglRenderer());
+    if (soft) return `${soft}, slower than wasm`;
+  }
   return undefined;
 }
 
@@ -54,13 +71,13 @@ async function explainFailure(name: BackendName, error: string): Promise<string>
 }
 
 /**
- * Starts the first backend that works, in the order webgpu → webgl → wasm → cpu, or only `only`
- * when given. Returns its name and, for each one passed over, why.
+ * Starts the first backend that works, in the order webgpu → webgl → wasm → cpu (GPU backends only
+ * on a real GPU), or only `only` when given. Returns its name and, for each one passed over, why.
  */
 export async function startBackend(only?: BackendName): Promise<{ name: BackendName; skipped: string[] }> {
   const skipped: string[] = [];
   for (const name of only ? [only] : BACKEND_ORDER) {
-    const missing = precheck(name);
+    const missing = await precheck(name, only !== undefined);
     if (missing) {
       skipped.push(`${name}: ${missing}`);
       continue;

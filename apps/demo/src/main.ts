@@ -2,7 +2,8 @@ import { startBackend, UnsupportedBrowserError } from './backend';
 import { decodeImageBlob, NotAnImageError, type PageImage } from './image';
 import { DemoModel, type Description } from './model';
 import { readPageParams } from './params';
-import { byId, renderDescription, renderGallery, renderNeighbours } from './view';
+import { renderTree } from './tree';
+import { byId, filterGallery, renderDescription, renderGallery, renderNeighbours } from './view';
 
 type PageState = 'starting' | 'ready' | 'working' | 'failed';
 
@@ -29,10 +30,12 @@ function clearError(): void {
 
 let model: DemoModel | undefined;
 let current: Description | undefined;
+/** Gallery index of the described image, when it came from the gallery (it is not its own neighbour). */
+let currentIndex: number | undefined;
 /** Counts requests, so a slow answer for an older image never overwrites a newer one. */
 let request = 0;
 
-async function describe(load: () => Promise<PageImage>): Promise<void> {
+async function describe(load: () => Promise<PageImage>, galleryIndex?: number): Promise<void> {
   if (!model) return;
   const mine = ++request;
   clearError();
@@ -44,8 +47,9 @@ async function describe(load: () => Promise<PageImage>): Promise<void> {
     const d = await model.describe(image);
     if (mine !== request) return;
     current = d;
+    currentIndex = galleryIndex;
     renderDescription(image, d);
-    renderNeighbours(d, model.gallery, Number(slider.value));
+    renderNeighbours(d, model.gallery, Number(slider.value), galleryIndex);
     const result = byId('result');
     result.hidden = false;
     result.dataset.image = image.name;
@@ -97,15 +101,25 @@ async function main(): Promise<void> {
   slider.max = String(c.maxLength);
   slider.value = String(c.maxLength);
   slider.addEventListener('input', () => {
-    if (current && model) renderNeighbours(current, model.gallery, Number(slider.value));
+    if (current && model) renderNeighbours(current, model.gallery, Number(slider.value), currentIndex);
   });
 
-  renderGallery(gallery, (item) => {
+  renderGallery(gallery, (item, index) => {
     void describe(async () => {
       const res = await fetch(item.url);
       if (!res.ok) throw new Error(`${item.url} answered HTTP ${res.status}`);
       return decodeImageBlob(await res.blob(), item.file);
-    });
+    }, index);
+  });
+  renderTree(gallery, manifest.classes, (node) => filterGallery(node.members, node.prefix));
+  byId('tree-section').hidden = gallery.length === 0;
+  byId('gallery-show-all').addEventListener('click', () => {
+    filterGallery(undefined);
+    byId('tree')
+      .querySelectorAll('.tree-select.selected')
+      .forEach((el) => {
+        el.classList.remove('selected');
+      });
   });
 
   fileInput.disabled = false;

@@ -7,9 +7,15 @@ export interface Neighbour {
 
 /**
  * The `k` bank vectors most similar to `query` by cosine similarity, best first; ties keep bank
- * order, so the answer is deterministic. A zero vector has similarity 0 to everything.
+ * order, so the answer is deterministic. A zero vector has similarity 0 to everything. `exclude`
+ * leaves one bank entry out (the query itself, when it is a bank image).
  */
-export function nearestByCosine(query: ArrayLike<number>, bank: ArrayLike<number>[], k: number): Neighbour[] {
+export function nearestByCosine(
+  query: ArrayLike<number>,
+  bank: ArrayLike<number>[],
+  k: number,
+  exclude?: number,
+): Neighbour[] {
   if (!Number.isInteger(k) || k < 1)
     throw new Error(`nearestByCosine: k must be a positive integer, got ${k}`);
   const qn = norm(query);
@@ -24,8 +30,9 @@ export function nearestByCosine(query: ArrayLike<number>, bank: ArrayLike<number
     const denom = qn * norm(v);
     return { index, similarity: denom > 0 ? dot / denom : 0 };
   });
-  scored.sort((a, b) => b.similarity - a.similarity || a.index - b.index);
-  return scored.slice(0, k);
+  const kept = exclude === undefined ? scored : scored.filter((n) => n.index !== exclude);
+  kept.sort((a, b) => b.similarity - a.similarity || a.index - b.index);
+  return kept.slice(0, k);
 }
 
 function norm(v: ArrayLike<number>): number {

@@ -19,7 +19,7 @@ export function symbolColour(symbol: number): string {
   return `hsl(${(symbol * 137.508) % 360} 55% 40%)`;
 }
 
-function chip(symbol: number, title: string, dim = false): HTMLElement {
+export function chip(symbol: number, title: string, dim = false): HTMLElement {
   const el = document.createElement('span');
   el.className = dim ? 'chip dim' : 'chip';
   el.textContent = String(symbol);
@@ -73,14 +73,23 @@ export function renderDescription(image: PageImage, d: Description): void {
   );
 }
 
-/** The gallery images nearest to the description at prefix length `length`. */
-export function renderNeighbours(d: Description, gallery: GalleryItem[], length: number): void {
+/**
+ * The gallery images nearest to the description at prefix length `length`; `self` (the gallery
+ * index of the described image, when it is one) is left out.
+ */
+export function renderNeighbours(
+  d: Description,
+  gallery: GalleryItem[],
+  length: number,
+  self?: number,
+): void {
   const list = byId<HTMLOListElement>('neighbours');
   byId('prefix-value').textContent = `l = ${length}: ${d.symbols.slice(0, length).join(' ')}`;
   const found = nearestByCosine(
     d.embeddings[length - 1],
     gallery.map((g) => g.prefixEmbeddings[length - 1]),
-    Math.min(NEIGHBOURS, gallery.length),
+    Math.min(NEIGHBOURS, gallery.length - (self === undefined ? 0 : 1)),
+    self,
   );
   list.replaceChildren(
     ...found.map(({ index, similarity }) => {
@@ -104,7 +113,10 @@ export function renderNeighbours(d: Description, gallery: GalleryItem[], length:
 }
 
 /** Clickable thumbnails of the gallery. */
-export function renderGallery(gallery: GalleryItem[], onPick: (item: GalleryItem) => void): void {
+export function renderGallery(
+  gallery: GalleryItem[],
+  onPick: (item: GalleryItem, index: number) => void,
+): void {
   byId('gallery').replaceChildren(
     ...gallery.map((g, i) => {
       const b = document.createElement('button');
@@ -116,9 +128,24 @@ export function renderGallery(gallery: GalleryItem[], onPick: (item: GalleryItem
       img.alt = g.class ?? g.file;
       img.loading = 'lazy';
       b.append(img);
-      b.addEventListener('click', () => onPick(g));
+      b.addEventListener('click', () => onPick(g, i));
       return b;
     }),
   );
   byId('gallery-section').hidden = gallery.length === 0;
+}
+
+/** Shows only the gallery images in `members` (all when undefined), and says which prefix they share. */
+export function filterGallery(members: number[] | undefined, prefix: number[] = []): void {
+  const keep = members ? new Set(members) : undefined;
+  const buttons = byId('gallery').querySelectorAll<HTMLButtonElement>('button');
+  buttons.forEach((b) => {
+    b.hidden = keep ? !keep.has(Number(b.dataset.index)) : false;
+  });
+  const note = byId('gallery-filter');
+  note.hidden = !keep;
+  byId('gallery-filter-text').textContent = keep
+    ? `${keep.size} of ${buttons.length} images start with ${prefix.join(' ')}.`
+    : '';
+  byId('gallery').dataset.prefix = prefix.join(' ');
 }

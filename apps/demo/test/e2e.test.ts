@@ -27,7 +27,9 @@ const CLI = join(ROOT, 'apps/trainer/dist/cli.js');
 const SHARED = process.env.SYMSEQ_SHARED ?? resolve(ROOT, '../shared');
 const CIFAR = join(SHARED, 'data/cifar10-jpeg');
 const MOBILENET = join(SHARED, 'models/mobilenet_v1_0.75_224');
-const SCREENSHOT = join(DEMO, 'screenshots/demo.png');
+// Git-ignored (test-results/): a test run leaves the tree clean. The README's picture is made on
+// purpose by tools/demo-screenshot.mjs.
+const SCREENSHOT = join(DEMO, 'test-results/demo.png');
 
 const missing = [
   existsSync(CHROMIUM) ? '' : `Chromium at ${CHROMIUM} (apt-get install chromium)`,
@@ -295,10 +297,92 @@ describe.skipIf(missing.length > 0)('demo in Chromium (wasm backend)', () => {
     expect(chipsShown).toBe(Math.min(8, gallery.length));
   });
 
-  it('a click on a gallery image describes it like the trainer does', async () => {
+  it('a click on a gallery image describes it like the trainer does, and it is not its own neighbour', async () => {
     await clickGallery(galleryPick);
     expect(await page.getAttribute('#result', 'data-image')).toBe(gallery[galleryPick].file);
     expect(await shownSymbols()).toEqual(expected.get(join(exportDir, gallery[galleryPick].file)));
+    for (const l of [1, 8]) {
+      await setPrefix(l);
+      const found = await neighbourIndices();
+      expect(found).not.toContain(galleryPick);
+      expect(found).toHaveLength(Math.min(8, gallery.length - 1));
+    }
+  });
+
+  it('has one file-choosing control: the drop zone opens the file chooser, the native input is out of sight', async () => {
+    const box = await page.locator('#file-input').boundingBox();
+    expect(box === null || (box.width <= 1 && box.height <= 1)).toBe(true);
+    expect(await page.isVisible('#drop-zone')).toBe(true);
+    const [chooser] = await Promise.all([
+      page.waitForEvent('filechooser'),
+      page.click('#drop-zone .as-link'),
+    ]);
+    expect(chooser.isMultiple()).toBe(false);
+  });
+
+  /** Gallery indices whose symbols start with `prefix`, from gallery.json (not from the page). */
+  const withPrefix = (prefix: number[]) =>
+    gallery.flatMap((g, i) => (prefix.every((s, k) => g.symbols[k] === s) ? [i] : []));
+  const visibleGallery = async () =>
+    await page.$$eval('#gallery button:not([hidden])', (bs) =>
+      bs.map((b) => Number((b as HTMLElement).dataset.index)),
+    );
+  const nodes = (parent: string) =>
+    page.$$eval(`${parent} > ul > li.tree-node`, (lis) =>
+      lis.map((li) => ({
+        prefix: (li as HTMLElement).dataset.prefix!.split(' ').map(Number),
+        count: Number((li as HTMLElement).dataset.count),
+        mix: Array.from(li.querySelectorAll(':scope > .tree-row .mix span'), (s) =>
+          Number((s as HTMLElement).dataset.count),
+        ),
+        thumbs: li.querySelectorAll(':scope > .tree-row .tree-thumbs img').length,
+      })),
+    );
+
+  it('the prefix tree groups the gallery by first symbol, largest group first; counts add up to the gallery size', async () => {
+    expect(await page.isVisible('#tree-section')).toBe(true);
+    const top = await nodes('#tree');
+    const firsts = new Map<number, number>();
+    for (const g of gallery) firsts.set(g.symbols[0], (firsts.get(g.symbols[0]) ?? 0) + 1);
+    const want = [...firsts]
+      .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+      .map(([s, n]) => ({ prefix: [s], count: n }));
+    expect(top.map(({ prefix, count }) => ({ prefix, count }))).toEqual(want);
+    expect(top.reduce((a, n) => a + n.count, 0)).toBe(gallery.length);
+    expect(await page.getAttribute('#tree', 'data-total')).toBe(String(gallery.length));
+    for (const n of top) {
+      // the class-mix bar counts every image of the node once
+      expect(n.mix.reduce((a, b) => a + b, 0)).toBe(n.count);
+      expect(n.thumbs).toBe(Math.min(4, n.count));
+    }
+  });
+
+  it('choosing a tree node shows only its images; its children split them further; "show all" undoes it', async () => {
+    expect(await visibleGallery()).toHaveLength(gallery.length);
+    const first = page.locator('#tree > ul > li.tree-node').first();
+    const prefix = (await first.getAttribute('data-prefix'))!.split(' ').map(Number);
+    await first.locator(':scope > .tree-row .tree-select').click();
+    expect(await visibleGallery()).toEqual(withPrefix(prefix));
+    expect(await page.textContent('#gallery-filter-text')).toBe(
+      `${withPrefix(prefix).length} of ${gallery.length} images start with ${prefix.join(' ')}.`,
+    );
+    // the node opened: its children are the second symbols of its images
+    const children = await nodes(`#tree > ul > li.tree-node[data-prefix="${prefix.join(' ')}"]`);
+    const seconds = new Set(withPrefix(prefix).map((i) => gallery[i].symbols[1]));
+    expect(children.map((c) => c.prefix[1]).sort((a, b) => a - b)).toEqual(
+      [...seconds].sort((a, b) => a - b),
+    );
+    expect(children.reduce((a, c) => a + c.count, 0)).toBe(withPrefix(prefix).length);
+    const child = children[children.length - 1].prefix;
+    await page.click(`li.tree-node[data-prefix="${child.join(' ')}"] > .tree-row .tree-select`);
+    expect(await visibleGallery()).toEqual(withPrefix(child));
+    // a filtered gallery image still describes itself
+    const pick = withPrefix(child)[0];
+    await clickGallery(pick);
+    expect(await shownSymbols()).toEqual(gallery[pick].symbols);
+    await page.click('#gallery-show-all');
+    expect(await visibleGallery()).toHaveLength(gallery.length);
+    expect(await page.isHidden('#gallery-filter')).toBe(true);
   });
 
   it('saves a screenshot for the README, of the gallery image with the most varied symbols', async () => {
@@ -308,7 +392,7 @@ describe.skipIf(missing.length > 0)('demo in Chromium (wasm backend)', () => {
     // The page and the export (batched, from the dataset's pixels) agree on the gallery's symbols.
     expect(await shownSymbols()).toEqual(gallery[pick].symbols);
     await setPrefix(2);
-    mkdirSync(join(DEMO, 'screenshots'), { recursive: true });
+    mkdirSync(join(DEMO, 'test-results'), { recursive: true });
     const png = await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(PNG.sync.read(png).width).toBe(1040);
   });
@@ -367,6 +451,27 @@ describe.skipIf(missing.length > 0)('demo in Chromium (wasm backend)', () => {
         'cpu (passed over: webgpu: navigator.gpu is missing; webgl: the browser gives no WebGL context; wasm: WebAssembly is missing)',
       );
       expect(await p.evaluate(() => document.body.dataset.state)).toBe('ready');
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('without a ?backend= passes over software WebGL (SwiftShader here) for wasm, and says why', async () => {
+    const p = await context.newPage();
+    try {
+      await p.goto(baseUrl);
+      await p.waitForFunction(() => document.body.dataset.state !== 'starting', null, { timeout: 60_000 });
+      expect(await p.textContent('#error')).toBe('');
+      const text = (await p.textContent('#backend'))!;
+      expect(text).toMatch(
+        /^wasm \(passed over: webgpu: [^;]+; webgl: a software renderer \([^)]*SwiftShader/,
+      );
+      expect(text).toContain('slower than wasm');
+      expect(await p.evaluate(() => document.body.dataset.backend)).toBe('wasm');
+      // asked for by name, the software WebGL still runs
+      await p.goto(`${baseUrl}?backend=webgl`);
+      await p.waitForFunction(() => document.body.dataset.state !== 'starting', null, { timeout: 60_000 });
+      expect(await p.textContent('#backend')).toBe('webgl');
     } finally {
       await p.close();
     }

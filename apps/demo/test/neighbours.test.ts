@@ -34,6 +34,16 @@ describe('nearestByCosine', () => {
     expect(found.map((n) => n.similarity)).toEqual([expect.closeTo(1, 6), expect.closeTo(1, 6), 0, 0]);
   });
 
+  it('leaves out the excluded entry (the query itself), however similar', () => {
+    const bank = [
+      [1, 0],
+      [2, 0],
+      [1, 1],
+    ];
+    expect(nearestByCosine([1, 0], bank, 2, 0).map((n) => n.index)).toEqual([1, 2]);
+    expect(nearestByCosine([1, 0], bank, 3, 1).map((n) => n.index)).toEqual([0, 2]);
+  });
+
   it('returns at most the bank and rejects mismatched sizes or a bad k', () => {
     expect(nearestByCosine([1], [[2]], 5)).toHaveLength(1);
     expect(() => nearestByCosine([1, 2], [[1, 2], [1]], 1)).toThrow(

@@ -16,7 +16,7 @@ export interface DictionaryInput {
   maps: SymbolMaps;
   /** Class of each image. */
   labels: ArrayLike<number>;
-  /** `[batch, L]`: how sure the student was of each symbol it wrote (e.g. its softmax probability). */
+  /** `[batch, L]`: how sure the student was of each symbol it wrote (e.g. its softmax probability; NaN if unknown). */
   confidences: ArrayLike<number>;
 }
 
@@ -121,7 +121,8 @@ export function symbolDictionary(
       for (let i = 0; i < hw; i++) e.sum[i] += maps.data[off + i];
       const confidence = confidences[b * L + t];
       const prev = e.best.get(b);
-      if (!prev || confidence > prev.confidence) e.best.set(b, { image: b, position: t, confidence });
+      if (!prev || rank(confidence) > rank(prev.confidence))
+        e.best.set(b, { image: b, position: t, confidence });
     }
   }
   const entries = [...acc]
@@ -138,13 +139,16 @@ export function symbolDictionary(
           data: Float32Array.from(e.sum, (v) => v / e.count),
         },
         top: [...e.best.values()]
-          .sort((a, c) => c.confidence - a.confidence || a.image - c.image)
+          .sort((a, c) => rank(c.confidence) - rank(a.confidence) || a.image - c.image)
           .slice(0, cfg.top),
       }),
     )
     .sort((a, b) => b.count - a.count || a.symbol - b.symbol);
   return { entries, length: L, numClasses, grid: [maps.height, maps.width], batch };
 }
+
+/** Confidence for sorting: an unknown one (NaN, e.g. a VQ student's) sorts last. */
+const rank = (c: number) => (Number.isNaN(c) ? Number.NEGATIVE_INFINITY : c);
 
 /** matplotlib's tab10, then golden-angle hues: a colour per class for the class-mix bars. */
 const TAB10 = [
@@ -313,7 +317,7 @@ export function dictionaryHtml(
       .join('');
     const strip = e.top
       .map((o, i) => {
-        const t = `image ${o.image} (${esc(className(labels[o.image]))}), position ${o.position + 1}, confidence ${o.confidence.toFixed(3)}`;
+        const t = `image ${o.image} (${esc(className(labels[o.image]))}), position ${o.position + 1}, confidence ${Number.isNaN(o.confidence) ? 'unknown' : o.confidence.toFixed(3)}`;
         return `<img src="${uri(p.overlays[i])}" alt="${t}" title="${t}">`;
       })
       .join('');

@@ -52,6 +52,16 @@ describe('symbolDictionary', () => {
     expect([d.length, d.numClasses, d.grid, d.batch]).toEqual([2, 2, [1, 2], 3]);
   });
 
+  it('sorts unknown (NaN) confidences last, then by image', () => {
+    const confidences = [Number.NaN, 0.5, 0.2, Number.NaN, 0.8, 0.7];
+    const d = symbolDictionary({ symbols: SYMBOLS, maps: MAPS, labels: LABELS, confidences });
+    // symbol 4: image 0 (NaN), image 1 (0.2 at position 0; NaN at 1) → image 1 first
+    expect(d.entries[0].top).toEqual([
+      { image: 1, position: 0, confidence: 0.2 },
+      { image: 0, position: 0, confidence: Number.NaN },
+    ]);
+  });
+
   it('names mismatched input', () => {
     const base = { symbols: SYMBOLS, maps: MAPS, labels: LABELS, confidences: CONF };
     expect(() => symbolDictionary({ ...base, labels: [0] })).toThrow(/1 labels for 3 images/);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { injectFault } from './fault-injection';
 
 /** `<name>.tmp-<pid>` or `<name>.tmp-<pid>-<8 hex>`: what `writeFileAtomic` (and the trainer's temp folders) create. */
 const TEMP_NAME = /\.tmp-(\d+)(?:-[0-9a-f]{8})?$/;
@@ -37,6 +38,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
     await handle.writeFile(data);
     await handle.sync();
     await handle.close();
+    injectFault('before-rename', target);
     await rename(temp, target);
   } catch (e) {
     await handle.close().catch(() => {});
@@ -44,6 +46,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
     throw new Error(`writeFileAtomic: writing ${target} failed: ${(e as Error).message}`);
   }
   await syncFolder(folder);
+  injectFault('after-rename', target);
 }
 
 /** `writeFileAtomic` of `JSON.stringify(value, null, 2)` plus a final newline. */

@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   assertWritableFolder,
   sweepStaleTempFiles,
@@ -103,6 +103,53 @@ describe('assertWritableFolder', () => {
       expect(() => assertWritableFolder(ro, 'cache.dir')).toThrow(
         /cache.dir folder .*ro is not writable \(EACCES\)/,
       );
+    }
+  });
+});
+
+describe('SYMSEQ_FAULT (the fault-injection hook)', () => {
+  it('is off without the variable, ignores other files, and refuses a malformed spec', async () => {
+    const dir = await tempDir();
+    const saved = process.env.SYMSEQ_FAULT;
+    try {
+      delete process.env.SYMSEQ_FAULT;
+      await writeFileAtomic(join(dir, 'a.bin'), 'x');
+      process.env.SYMSEQ_FAULT = 'after-rename:other-*.bin#1';
+      await writeFileAtomic(join(dir, 'b.bin'), 'x');
+      process.env.SYMSEQ_FAULT = 'during:b.bin';
+      await expect(writeFileAtomic(join(dir, 'b.bin'), 'y')).rejects.toThrow(
+        /SYMSEQ_FAULT=during:b.bin: expected <before-rename\|after-rename>:<file-name glob>\[#n\]/,
+      );
+      expect(readFileSync(join(dir, 'b.bin'), 'utf8')).toBe('x');
+    } finally {
+      if (saved === undefined) delete process.env.SYMSEQ_FAULT;
+      else process.env.SYMSEQ_FAULT = saved;
+    }
+  });
+
+  it('kills the writing process at the n-th matching write, before or after the rename', async () => {
+    const dir = await tempDir();
+    const saved = process.env.SYMSEQ_FAULT;
+    // Stand-in for the kill: record what is on disk at that moment instead of dying.
+    const seen: string[][] = [];
+    const kill = vi.spyOn(process, 'kill').mockImplementation((pid, signal) => {
+      expect([pid, signal]).toEqual([process.pid, 'SIGKILL']);
+      seen.push(readdirSync(dir).sort());
+      return true;
+    });
+    try {
+      process.env.SYMSEQ_FAULT = 'before-rename:b*.bin#2';
+      for (const n of ['a', 'b1', 'b2', 'b3']) await writeFileAtomic(join(dir, `${n}.bin`), n);
+      expect(seen.length).toBe(1);
+      expect(seen[0].filter((f) => !f.includes('.tmp-'))).toEqual(['a.bin', 'b1.bin']);
+      expect(seen[0].filter((f) => f.startsWith('.b2.bin.tmp-')).length).toBe(1);
+      process.env.SYMSEQ_FAULT = 'after-rename:b3.bin';
+      await writeFileAtomic(join(dir, 'b3.bin'), 'again');
+      expect(seen[1]).toEqual(['a.bin', 'b1.bin', 'b2.bin', 'b3.bin']);
+    } finally {
+      kill.mockRestore();
+      if (saved === undefined) delete process.env.SYMSEQ_FAULT;
+      else process.env.SYMSEQ_FAULT = saved;
     }
   });
 });

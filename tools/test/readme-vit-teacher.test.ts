@@ -1,0 +1,3 @@
+import { describeReadme } from '../readme/describe-readme';
+
+describeReadme('packages/vit-teacher/README.md', 'vit-teacher');

@@ -1,7 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { attnCommand } from './attn';
-import { exportCommand } from './export';
-import { encodeCommand, evalCommand, trainCommand } from './run';
+import { attnCommand } from './commands/attn';
+import { encodeCommand } from './commands/encode';
+import { evalCommand } from './commands/eval';
+import { exportCommand } from './commands/export';
+import { trainCommand } from './commands/train';
 
 const int = (v: string) => {
   const n = Number(v);
@@ -46,6 +48,10 @@ program
   .option('--set <key=value>', 'override any config key, e.g. --set optim.lr=5e-4 (repeatable)', collect)
   .addOption(backendOption())
   .option('--resume', 'continue from the run folder’s latest checkpoint')
+  .option(
+    '--overwrite',
+    'replace the run already in the --out folder (without it, train refuses to start there)',
+  )
   .option('--strict', 'stop at the first unreadable image instead of skipping it')
   .option('-q, --quiet', 'no progress bars')
   .action(async (o) => trainCommand(o));

@@ -1,12 +1,62 @@
-import { readFileSync } from 'node:fs';
-import { parseConfig } from '@symseq/nn';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { studentConfigSchema } from '@symseq/decoder';
+import {
+  FSQConfigSchema,
+  GumbelSoftmaxConfigSchema,
+  TemperatureSoftmaxConfigSchema,
+  VectorQuantizerConfigSchema,
+} from '@symseq/discretize';
+import { OBJECTIVES, symbolRegularizerConfigSchema } from '@symseq/loss';
+import { closest, parseConfig } from '@symseq/nn';
 import { z } from 'zod';
 
 const positiveInt = z.number().int().positive();
 
+// biome-ignore lint/suspicious/noExplicitAny: walks zod wrappers (default, effects) to the object inside
+function objectOf(s: any): z.AnyZodObject {
+  while (s?._def?.innerType || s?._def?.schema) s = s._def.innerType ?? s._def.schema;
+  if (!(s instanceof z.ZodObject)) throw new Error('config: expected an object schema inside');
+  return s;
+}
+
 /**
- * Everything a training run needs. Unknown keys are rejected (with a suggestion); the student,
- * objective and discretizer sections are validated again by their own packages' schemas.
+ * The student section: @symseq/decoder's own Student schema without what the run fixes itself
+ * (teacherDim from the teacher, lengths from the objective, projector.outDim from the objective).
+ */
+const studentObject = studentConfigSchema.innerType();
+const studentSectionSchema = studentObject
+  .omit({ teacherDim: true, lengths: true })
+  .extend({ projector: studentObject.shape.projector.removeDefault().omit({ outDim: true }).default({}) })
+  .strict();
+
+/** The objective section: common keys, plus one options section per registered objective (`dino`, `features`…). */
+const objectiveOptions = Object.fromEntries(
+  Object.entries(OBJECTIVES).map(([kind, spec]) => [kind, (spec.options as z.ZodTypeAny).default({})]),
+) as { [K in keyof typeof OBJECTIVES]: z.ZodDefault<(typeof OBJECTIVES)[K]['options']> };
+
+/** The discretizer classes' own schemas, for `student.discretizer.options`. */
+const DISCRETIZER_SCHEMAS: Record<string, z.ZodTypeAny> = {
+  temperature: TemperatureSoftmaxConfigSchema,
+  gumbel: GumbelSoftmaxConfigSchema,
+  vq: VectorQuantizerConfigSchema,
+  fsq: FSQConfigSchema,
+};
+/** Discretizer keys the student sets itself (sizes, noise source). */
+const STUDENT_SET = {
+  numCodes: true,
+  codebookSize: true,
+  dim: true,
+  levels: true,
+  rng: true,
+  seed: true,
+} as const;
+
+/**
+ * Everything a training run needs. It is composed from the packages' own schemas (Student,
+ * discretizers, DINO loss, regulariser), so every key at every depth is checked, with a "did you
+ * mean", before any dataset is opened.
  */
 export const trainConfigSchema = z
   .object({
@@ -40,6 +90,8 @@ export const trainConfigSchema = z
         inputSize: positiveInt.default(64),
         /** MobileNet layer whose feature-map cells become the tokens. */
         tokensLayer: z.string().default('conv_pw_13_relu'),
+        /** MobileNet layer whose global average is the pooled feature (default: the tokens layer). */
+        pooledLayer: z.string().optional(),
         batchSize: positiveInt.default(64),
       })
       .strict()
@@ -53,24 +105,25 @@ export const trainConfigSchema = z
       })
       .strict()
       .default({}),
-    /** @symseq/decoder Student config, without teacherDim (taken from the teacher). */
-    student: z.record(z.string(), z.unknown()).default({}),
+    /** @symseq/decoder Student config, without teacherDim (from the teacher), lengths and projector.outDim (from the objective). */
+    student: studentSectionSchema.default({}),
     objective: z
       .object({
         /** `features`: cosine regression of the teacher's pooled features; `dino`: DINO cross-entropy to the teacher head. */
-        kind: z.enum(['features', 'dino']).default('features'),
+        kind: z
+          .enum(Object.keys(OBJECTIVES) as [keyof typeof OBJECTIVES, ...(keyof typeof OBJECTIVES)[]])
+          .default('features'),
         lengths: z.array(positiveInt).nonempty().default([1, 2, 4, 8]),
         weights: z.array(z.number().nonnegative()).optional(),
         /** `same`: student and target from the same view; `cross`: DINO's view swap (needs cache.views ≥ 1). */
         pairing: z.enum(['same', 'cross']).default('same'),
-        /** Options for @symseq/loss DinoLoss (student/teacher temperatures, centre momentum, warm-up). */
-        dino: z.record(z.string(), z.unknown()).default({}),
         /** Number of prototypes when the teacher has no DINO head (k-means on pooled features). */
         prototypes: positiveInt.default(1024),
-        /** Weights of @symseq/loss SymbolRegularizer terms. */
-        regularizer: z.record(z.string(), z.unknown()).default({}),
+        /** Weights of @symseq/loss SymbolRegularizer terms; {} (the default) adds none. */
+        regularizer: symbolRegularizerConfigSchema.partial().strict().default({}),
         /** Weight of the discretizer's auxiliary loss (VQ commitment). */
         auxWeight: z.number().nonnegative().default(1),
+        ...objectiveOptions,
       })
       .strict()
       .default({}),
@@ -111,7 +164,7 @@ export const trainConfigSchema = z
         message: "'cross' needs augmented views: set cache.views to 1 or more",
       });
     }
-    const kind = (c.student as { discretizer?: { kind?: string } }).discretizer?.kind ?? 'temperature';
+    const kind = c.student.discretizer.kind;
     if (Object.keys(c.objective.regularizer).length && (kind === 'vq' || kind === 'fsq')) {
       ctx.addIssue({
         code: 'custom',
@@ -126,7 +179,75 @@ export const trainConfigSchema = z
         message: 'needs one weight per length',
       });
     }
+    for (const section of ['objective', 'eval'] as const) {
+      for (const l of c[section].lengths) {
+        if (l > c.student.maxLength) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [section, 'lengths'],
+            message: `length ${l} exceeds student.maxLength ${c.student.maxLength}`,
+          });
+        }
+      }
+    }
+    if (c.data.trainLimit !== undefined && c.optim.batchSize > c.data.trainLimit) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['optim', 'batchSize'],
+        message: `${c.optim.batchSize} is larger than data.trainLimit ${c.data.trainLimit}`,
+      });
+    }
+    if (c.data.trainLimit !== undefined && c.eval.k > c.data.trainLimit) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['eval', 'k'],
+        message: `${c.eval.k} exceeds data.trainLimit ${c.data.trainLimit} (the k-NN bank)`,
+      });
+    }
+    // The Student schema's own cross-field rules (heads divide dModel, fsq levels give vocabSize…).
+    const full = studentConfigSchema.safeParse({
+      ...c.student,
+      teacherDim: 1,
+      lengths: c.objective.lengths,
+      projector: { ...c.student.projector, outDim: 1 },
+    });
+    if (!full.success) {
+      for (const issue of full.error.issues) {
+        if (issue.path[0] === 'lengths' || issue.path[0] === 'teacherDim') continue; // reported above
+        ctx.addIssue({ ...issue, path: ['student', ...issue.path] } as z.IssueData);
+      }
+    }
+    checkDiscretizerOptions(c.student.discretizer, ctx);
   });
+
+/** `student.discretizer.options` against the chosen discretizer class's own schema. */
+function checkDiscretizerOptions(
+  d: { kind: string; options: Record<string, unknown> },
+  ctx: z.RefinementCtx,
+): void {
+  const base = ['student', 'discretizer', 'options'];
+  const own = objectOf(DISCRETIZER_SCHEMAS[d.kind]);
+  const allowed = Object.keys(own.shape).filter((k) => !(k in STUDENT_SET));
+  for (const key of Object.keys(d.options)) {
+    if (key in STUDENT_SET) continue; // the decoder's schema already says it is set by the student
+    if (!allowed.includes(key)) {
+      const s = closest(key, allowed);
+      ctx.addIssue({
+        code: 'custom',
+        path: [...base, key],
+        message: `unknown key for the '${d.kind}' discretizer${s ? ` (did you mean '${s}'?)` : ''}`,
+      });
+    }
+  }
+  const r = own
+    .pick(Object.fromEntries(allowed.map((k) => [k, true])))
+    .partial()
+    .safeParse(Object.fromEntries(Object.entries(d.options).filter(([k]) => allowed.includes(k))));
+  if (!r.success) {
+    for (const issue of r.error.issues)
+      ctx.addIssue({ ...issue, path: [...base, ...issue.path] } as z.IssueData);
+  }
+}
 
 export type TrainConfig = z.output<typeof trainConfigSchema>;
 export type TrainConfigInput = z.input<typeof trainConfigSchema>;
@@ -187,4 +308,56 @@ export function setDotted(obj: Record<string, unknown>, assignment: string): voi
 
 export function resolveTrainConfig(raw: unknown, source = 'config'): TrainConfig {
   return parseConfig(trainConfigSchema, raw, source);
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** Presets ship beside the CLI: apps/trainer/configs (from src/ or dist/). */
+export const PRESET_DIR = resolve(here, '..', 'configs');
+
+export function presetPath(name: string): string {
+  const p = join(PRESET_DIR, `${name}.json`);
+  if (!existsSync(p)) {
+    const known = readdirSync(PRESET_DIR)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.replace(/\.json$/, ''));
+    throw new Error(`unknown preset '${name}'; presets: ${known.join(', ')}`);
+  }
+  return p;
+}
+
+export interface TrainFlags {
+  config?: string;
+  preset?: string;
+  dataDir?: string;
+  teacher?: string;
+  out?: string;
+  epochs?: number;
+  seed?: number;
+  backend?: string;
+  trainLimit?: number;
+  testLimit?: number;
+  set?: string[];
+  resume?: boolean;
+  overwrite?: boolean;
+  quiet?: boolean;
+  strict?: boolean;
+}
+
+/** Preset → config file → flags, then validated (every key, at every depth). */
+export function buildTrainConfig(flags: TrainFlags): TrainConfig {
+  let raw: Record<string, unknown> =
+    flags.preset || !flags.config ? readConfigFile(presetPath(flags.preset ?? 'cpu')) : {};
+  if (flags.config) raw = merge(raw, readConfigFile(flags.config));
+  const o: Record<string, unknown> = {};
+  if (flags.dataDir) setDotted(o, `data.dir=${JSON.stringify(flags.dataDir)}`);
+  if (flags.teacher) setDotted(o, `teacher.path=${JSON.stringify(flags.teacher)}`);
+  if (flags.out) o.out = flags.out;
+  if (flags.epochs !== undefined) setDotted(o, `optim.epochs=${flags.epochs}`);
+  if (flags.seed !== undefined) o.seed = flags.seed;
+  if (flags.backend) o.backend = flags.backend;
+  if (flags.trainLimit) setDotted(o, `data.trainLimit=${flags.trainLimit}`);
+  if (flags.testLimit) setDotted(o, `data.testLimit=${flags.testLimit}`);
+  if (flags.strict) setDotted(o, 'data.strict=true');
+  for (const s of flags.set ?? []) setDotted(o, s);
+  return resolveTrainConfig(merge(raw, o), flags.config ? `config (${flags.config} + flags)` : 'config');
 }

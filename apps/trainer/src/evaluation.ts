@@ -1,9 +1,11 @@
-import { createProgress } from '@symseq/data';
+import { createProgress, type FeatureCache } from '@symseq/data';
 import type { Student } from '@symseq/decoder';
 import { Rng } from '@symseq/nn';
 import { knnClassify, symbolClassStats, symbolKnnClassify, symbolUsage } from '@symseq/probe';
 import * as tf from '@tensorflow/tfjs-core';
-import { type FeatureSet, gatherTokens } from './features';
+import type { TrainConfig } from './config';
+import { cleanPooled, pooledDimOf } from './features';
+import { type RunFacts, resultTable, writeReport } from './report';
 
 /** Symbols and symbol-encoder embeddings of every image (clean view), per prefix length. */
 export interface Encoded {
@@ -18,23 +20,25 @@ export interface Encoded {
 /** Runs the student in inference mode (hard symbols, no noise) over a feature set. */
 export async function encodeAll(
   student: Student,
-  f: FeatureSet,
+  f: FeatureCache,
   lengths: number[],
   opts: { batchSize?: number; label?: string; quiet?: boolean } = {},
 ): Promise<Encoded> {
   const bs = opts.batchSize ?? 500;
   const L = Math.max(...lengths);
-  const symbols = new Int32Array(f.n * L);
+  const symbols = new Int32Array(f.count * L);
   const embeddings = new Map<number, Float32Array>();
   let dim = 0;
-  const bar = createProgress({ label: opts.label ?? 'encode', total: f.n, unit: 'img', quiet: opts.quiet });
-  for (let s = 0; s < f.n; s += bs) {
-    const idx = Array.from({ length: Math.min(bs, f.n - s) }, (_, i) => s + i);
+  const bar = createProgress({
+    label: opts.label ?? 'encode',
+    total: f.count,
+    unit: 'img',
+    quiet: opts.quiet,
+  });
+  for (let s = 0; s < f.count; s += bs) {
+    const idx = Array.from({ length: Math.min(bs, f.count - s) }, (_, i) => s + i);
     const out = tf.tidy(() => {
-      const tokens = tf.tensor3d(
-        gatherTokens(f, idx, () => 0),
-        [idx.length, f.tokensPerView, f.tokenDim],
-      );
+      const tokens = tf.tensor3d(f.tokens(idx, 0), [idx.length, f.tokenCount, f.dim]);
       const o = student.forward(tokens, { mode: 'inference', lengths });
       return { symbols: o.decoder.symbols, emb: o.prefixes.map((p) => p.embedding) };
     });
@@ -42,7 +46,7 @@ export async function encodeAll(
     for (let i = 0; i < lengths.length; i++) {
       const e = (await out.emb[i].data()) as Float32Array;
       dim = out.emb[i].shape[1] as number;
-      if (!embeddings.has(lengths[i])) embeddings.set(lengths[i], new Float32Array(f.n * dim));
+      if (!embeddings.has(lengths[i])) embeddings.set(lengths[i], new Float32Array(f.count * dim));
       embeddings.get(lengths[i])!.set(e, s * dim);
     }
     tf.dispose([out.symbols, ...out.emb]);
@@ -65,8 +69,20 @@ export interface LengthResult {
   perplexity: number;
 }
 
+/** A further row of the evaluation, e.g. a no-learning baseline at one length. */
+export interface ExtraRow {
+  /** What produced it, e.g. `residual k-means`. */
+  method: string;
+  length: number;
+  top1: number;
+  /** Further named numbers (mAP@1000…), shown as extra columns. */
+  [metric: string]: number | string;
+}
+
 export interface EvalResult {
   rows: LengthResult[];
+  /** Rows from `EXTRA_ROWS` (baselines and other probes), in the order the sources gave them. */
+  extra: ExtraRow[];
   /** k-NN on the teacher's own pooled features: the ceiling for this teacher. */
   teacher: { top1: number; top5: number };
   usage: { used: number; vocab: number; perplexity: number };
@@ -77,28 +93,30 @@ export interface EvalResult {
 /** The paper's table: k-NN top-1 at each prefix length, bank = train set, queries = test set. */
 export async function evaluate(
   student: Student,
-  trainSet: FeatureSet,
-  test: FeatureSet,
+  trainSet: FeatureCache,
+  test: FeatureCache,
   opts: { lengths: number[]; k: number; T: number; batchSize?: number; quiet?: boolean; seed?: number },
 ): Promise<EvalResult> {
   const lengths = [...opts.lengths].sort((a, b) => a - b);
-  const numClasses = trainSet.classes.length;
+  const numClasses = trainSet.manifest.classes.length;
   // Images with the same symbols have identical embeddings, so k-NN meets large ties, which top-k breaks
   // by bank order. A class-sorted bank (ImageFolder) would then vote for its first class; a seeded
   // shuffle of the bank makes ties break at random, as in the official (unsorted) CIFAR-10 batches.
   // Images are encoded independently, so the encoded bank is permuted rather than the teacher features.
-  const order = new Rng((opts.seed ?? 0) + 4242).permutation(trainSet.n);
+  const order = new Rng((opts.seed ?? 0) + 4242).permutation(trainSet.count);
   const encoded = await encodeAll(student, trainSet, lengths, { ...opts, label: 'encode train' });
   const a: Encoded = {
     ...encoded,
     symbols: permuteRows(encoded.symbols, order, encoded.length),
     embeddings: new Map([...encoded.embeddings].map(([l, e]) => [l, permuteRows(e, order, encoded.dim)])),
   };
-  const train = { n: trainSet.n, labels: permuteRows(trainSet.labels, order, 1) };
+  const train = { n: trainSet.count, labels: permuteRows(trainSet.labels, order, 1) };
   const b = await encodeAll(student, test, lengths, { ...opts, label: 'encode test' });
   const vocab = (student.config as { vocabSize: number }).vocabSize;
-  const usage = symbolUsage({ data: b.symbols, shape: [test.n, b.length] }, { vocabSize: vocab });
-  const stats = symbolClassStats({ data: b.symbols, shape: [test.n, b.length] }, test.labels, { lengths });
+  const usage = symbolUsage({ data: b.symbols, shape: [test.count, b.length] }, { vocabSize: vocab });
+  const stats = symbolClassStats({ data: b.symbols, shape: [test.count, b.length] }, test.labels, {
+    lengths,
+  });
   const rows: LengthResult[] = [];
   for (const length of lengths) {
     const knn = await knnClassify({
@@ -113,7 +131,7 @@ export async function evaluate(
     const sym = await symbolKnnClassify({
       trainSymbols: { data: a.symbols, shape: [train.n, a.length] },
       trainLabels: train.labels,
-      testSymbols: { data: b.symbols, shape: [test.n, b.length] },
+      testSymbols: { data: b.symbols, shape: [test.count, b.length] },
       testLabels: test.labels,
       numClasses,
       k: opts.k,
@@ -130,7 +148,7 @@ export async function evaluate(
     });
   }
   const teacher = await knnClassify({
-    trainFeatures: permuteRows(cleanPooled(trainSet), order, trainSet.pooledDim),
+    trainFeatures: permuteRows(cleanPooled(trainSet), order, pooledDimOf(trainSet)),
     trainLabels: train.labels,
     testFeatures: cleanPooled(test),
     testLabels: test.labels,
@@ -140,10 +158,11 @@ export async function evaluate(
   });
   return {
     rows,
+    extra: [],
     teacher: { top1: teacher.top1, top5: teacher.top5 },
     usage: { used: usage.overall.used, vocab, perplexity: usage.overall.perplexity },
     bank: train.n,
-    queries: test.n,
+    queries: test.count,
   };
 }
 
@@ -155,10 +174,65 @@ export function permuteRows<T extends Float32Array | Int32Array>(src: T, order: 
   return out;
 }
 
-function cleanPooled(f: FeatureSet): Float32Array {
-  if (f.views === 1) return f.pooled;
-  const out = new Float32Array(f.n * f.pooledDim);
-  for (let i = 0; i < f.n; i++)
-    out.set(f.pooled.subarray(i * f.views * f.pooledDim, (i * f.views + 1) * f.pooledDim), i * f.pooledDim);
-  return out;
+/** What an extra-row source gets: the run's config and the teacher features of both splits. */
+export interface ExtraRowContext {
+  config: TrainConfig;
+  train: FeatureCache;
+  test: FeatureCache;
+  lengths: number[];
+  quiet?: boolean;
+}
+
+/**
+ * Sources of further evaluation rows (baselines, other probes), run after the student's table by
+ * `evaluateRun`, for `train` and `eval` alike. Add one by pushing a function here.
+ */
+export const EXTRA_ROWS: ((ctx: ExtraRowContext) => Promise<ExtraRow[]>)[] = [];
+
+/** Data-dependent settings that would fail only after the slow work: checked once the split sizes are known. */
+export function checkAgainstData(config: TrainConfig, sizes: { train: number; test: number }): void {
+  const problems: string[] = [];
+  if (config.eval.k > sizes.train) {
+    problems.push(`  eval.k: ${config.eval.k} exceeds the ${sizes.train} training images (the k-NN bank)`);
+  }
+  if (config.optim.batchSize > sizes.train) {
+    problems.push(
+      `  optim.batchSize: ${config.optim.batchSize} is larger than the ${sizes.train} training images`,
+    );
+  }
+  if (config.objective.kind === 'dino' && config.objective.prototypes > sizes.train) {
+    problems.push(
+      `  objective.prototypes: ${config.objective.prototypes} exceeds the ${sizes.train} training images (k-means needs at least one per prototype)`,
+    );
+  }
+  if (sizes.test < 1) problems.push('  data: the test split has no images');
+  if (problems.length) throw new Error(`invalid config for this dataset:\n${problems.join('\n')}`);
+}
+
+/**
+ * The evaluate-and-report sequence `train` and `eval` share: the k-NN table of the student, the
+ * extra rows, then report.md / report.json / accuracy.svg in `out`. Returns the result and the table.
+ */
+export async function evaluateRun(
+  out: string,
+  config: TrainConfig,
+  student: Student,
+  train: FeatureCache,
+  test: FeatureCache,
+  facts: RunFacts,
+  opts: { quiet?: boolean } = {},
+): Promise<{ result: EvalResult; table: string }> {
+  const result = await evaluate(student, train, test, {
+    lengths: config.eval.lengths,
+    k: config.eval.k,
+    T: config.eval.temperature,
+    batchSize: config.eval.batchSize,
+    quiet: opts.quiet,
+  });
+  const lengths = [...config.eval.lengths].sort((a, b) => a - b);
+  for (const source of EXTRA_ROWS) {
+    result.extra.push(...(await source({ config, train, test, lengths, quiet: opts.quiet })));
+  }
+  await writeReport(out, config, result, facts);
+  return { result, table: resultTable(result) };
 }

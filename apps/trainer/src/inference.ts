@@ -29,13 +29,10 @@ export async function encodeImages(
   const out = tf.tidy(() => {
     const tokens = teacher.forward(images).tokens;
     const enc = student.encode(tokens);
-    // [B, L, layers, heads, N] → chosen layer → [B, heads, L, N]
-    const layers = enc.crossAttention.shape[2] as number;
+    // Student.encode's [layers, B, heads, L, N] → the chosen layer, [B, heads, L, N]
+    const layers = enc.crossAttention.shape[0] as number;
     const layer = ((opts.layer ?? -1) + layers) % layers;
-    const att = tf.transpose(
-      tf.squeeze(tf.slice(enc.crossAttention, [0, 0, layer, 0, 0], [-1, -1, 1, -1, -1]), [2]),
-      [0, 2, 1, 3],
-    );
+    const att = tf.squeeze(tf.slice(enc.crossAttention, [layer, 0, 0, 0, 0], [1, -1, -1, -1, -1]), [0]);
     const emb = lengths.length
       ? student.forward(tokens, { mode: 'inference', lengths }).prefixes.map((p) => p.embedding)
       : [];

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '@symseq/data';
 import type { TrainConfig } from './config';
-import type { EvalResult } from './evaluate';
+import type { EvalResult } from './evaluation';
 import { accuracyVsLengthSvg, PAPER_CIFAR10 } from './plot';
 
 export interface RunFacts {
@@ -14,6 +14,8 @@ export interface RunFacts {
   featureSeconds?: number;
   finalLoss?: number;
   command?: string;
+  /** Images skipped as unreadable (all of them, with why). */
+  skipped?: { file: string; reason: string }[];
 }
 
 /** The k-NN table as Markdown, one row per prefix length. */
@@ -29,14 +31,30 @@ export function resultTable(r: EvalResult): string {
   return lines.join('\n');
 }
 
+/** The extra rows (baselines, other probes) as Markdown: one row per method and length, metrics as columns. */
+export function extraTable(r: EvalResult): string {
+  if (!r.extra.length) return '';
+  const metrics = [...new Set(r.extra.flatMap((x) => Object.keys(x)))].filter(
+    (k) => !['method', 'length', 'top1'].includes(k),
+  );
+  const cell = (v: unknown) => (typeof v === 'number' ? v.toFixed(2) : String(v ?? '–'));
+  return [
+    `| method | symbols | k-NN top-1 |${metrics.map((m) => ` ${m} |`).join('')}`,
+    `|---|---:|---:|${metrics.map(() => '---:|').join('')}`,
+    ...r.extra.map(
+      (x) =>
+        `| ${x.method} | ${x.length} | ${x.top1.toFixed(2)}% |${metrics.map((m) => ` ${cell(x[m])} |`).join('')}`,
+    ),
+  ].join('\n');
+}
+
 export async function writeReport(
   out: string,
   config: TrainConfig,
   r: EvalResult,
   facts: RunFacts,
 ): Promise<void> {
-  const disc = ((config.student as { discretizer?: { kind?: string } }).discretizer?.kind ??
-    'temperature') as string;
+  const disc = config.student.discretizer.kind;
   const paper = PAPER_CIFAR10.map(([l, a]) => `${a}% at ${l}`).join(', ');
   const md = [
     `# symseq run: ${config.name}`,
@@ -55,6 +73,15 @@ export async function writeReport(
       : '',
     facts.command ? `Command: \`${facts.command}\`` : '',
     '',
+    ...(r.extra.length ? ['Other methods on the same features:', '', extraTable(r), ''] : []),
+    ...(facts.skipped?.length
+      ? [
+          `Skipped ${facts.skipped.length} unreadable image(s):`,
+          '',
+          ...facts.skipped.map((f) => `- \`${f.file}\`: ${f.reason}`),
+          '',
+        ]
+      : []),
     '![accuracy vs length](accuracy.svg)',
     '',
   ].join('\n');

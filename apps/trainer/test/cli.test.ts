@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PNG } from 'pngjs';
 import { describe, expect, test } from 'vitest';
-import { openSplit } from '../src/pipeline';
-import { buildTrainConfig, ensureWritableDir, listImages } from '../src/run';
+import { listImages } from '../src/commands/encode';
+import { buildTrainConfig } from '../src/config';
+import { openSplit } from '../src/data-source';
+import { ensureWritableDir } from '../src/run-folder';
 
 const run = promisify(execFile);
 const cli = join(__dirname, '..', 'dist', 'cli.js');
@@ -220,7 +222,7 @@ test('image folders: a corrupt image is counted and skipped, or stops the run wi
     expect(train.length).toBe(2);
     expect(train.classes).toEqual(['cats', 'dogs']);
     expect(train.height).toBe(config.teacher.inputSize);
-    expect(warnings.join('\n')).toMatch(/train: skipped 1 unreadable image\(s\), e\.g\. .*broken\.jpg/);
+    expect(warnings.join('\n')).toMatch(/train: skipped 1 unreadable image\(s\):\n {2}.*broken\.jpg: /);
   } finally {
     console.warn = warn;
   }

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, test } from 'vitest';
-import { attnCommand } from '../src/attn';
-import { exportCommand } from '../src/export';
-import { encodeCommand, trainCommand } from '../src/run';
+import { attnCommand } from '../src/commands/attn';
+import { encodeCommand } from '../src/commands/encode';
+import { exportCommand } from '../src/commands/export';
+import { trainCommand } from '../src/commands/train';
 
 // A real (tiny) run on CIFAR-10 with the MobileNet teacher, then the commands that read a run.
 const shared = process.env.SYMSEQ_SHARED ?? join(__dirname, '..', '..', '..', '..', 'shared');

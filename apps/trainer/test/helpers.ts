@@ -1,12 +1,53 @@
+import { FeatureCache, type FeatureCacheManifest } from '@symseq/data';
 import { Rng } from '@symseq/nn';
 import { resolveTrainConfig, type TrainConfig, type TrainConfigInput } from '../src/config';
-import type { FeatureSet } from '../src/features';
+
+/** Host arrays of teacher features: tokens [n, views, N, D], pooled [n, views, D]. */
+export interface FeatureArrays {
+  n: number;
+  views: number;
+  tokensPerView: number;
+  tokenDim: number;
+  tokens: Float32Array;
+  pooled: Float32Array;
+  labels: Int32Array;
+  classes: string[];
+}
+
+/** The arrays as a one-shard float32 FeatureCache, laid out as @symseq/data writes shards (pooled, then tokens). */
+export function asCache(f: FeatureArrays): FeatureCache {
+  const manifest = {
+    format: 'symseq-feature-cache',
+    version: 1,
+    key: {
+      teacherId: 'synthetic',
+      inputSize: 1,
+      datasetFingerprint: 'x',
+      count: f.n,
+      views: f.views - 1,
+      augmentation: null,
+      seed: 0,
+      dtype: 'float32',
+      shardSize: f.n,
+    },
+    viewCount: f.views,
+    shapes: { tokens: [f.n, f.views, f.tokensPerView, f.tokenDim], pooled: [f.n, f.views, f.tokenDim] },
+    shards: 1,
+    classes: f.classes,
+    labels: Array.from(f.labels),
+    complete: true,
+  } as FeatureCacheManifest;
+  const shard = new Float32Array(f.pooled.length + f.tokens.length);
+  shard.set(f.pooled);
+  shard.set(f.tokens, f.pooled.length);
+  return new FeatureCache(manifest, [shard]);
+}
 
 /**
  * Synthetic teacher features with class structure: each class has a prototype token pattern, and the
  * pooled feature is the mean token, so a student can learn to tell classes apart from the tokens.
  */
-export function syntheticFeatures(n: number, seed = 0, classes = 4, tokens = 4, dim = 8): FeatureSet {
+export function syntheticArrays(n: number, seed = 0, classes = 4, tokens = 4, dim = 8): FeatureArrays {
   // Class prototypes are fixed (seed 1000) so train and test sets share classes; `seed` varies the noise.
   const protoRng = new Rng(1000);
   const protos = Array.from({ length: classes }, () => protoRng.fill(tokens * dim, 'normal'));
@@ -29,8 +70,6 @@ export function syntheticFeatures(n: number, seed = 0, classes = 4, tokens = 4, 
     views: 1,
     tokensPerView: tokens,
     tokenDim: dim,
-    pooledDim: dim,
-    grid: [2, tokens / 2],
     tokens: t,
     pooled: p,
     labels,
@@ -62,18 +101,22 @@ export function tinyConfig(out: string, extra: TrainConfigInput = {}): TrainConf
   });
 }
 
-/** Several single-view sets of the same images (same labels) as one set with `sets.length` views per image. */
-export function withViews(sets: FeatureSet[]): FeatureSet {
+export const syntheticFeatures = (n: number, seed = 0, classes = 4, tokens = 4, dim = 8): FeatureCache =>
+  asCache(syntheticArrays(n, seed, classes, tokens, dim));
+
+/** Several single-view sets of the same images (same labels) as one cache with `sets.length` views per image. */
+export function withViews(sets: FeatureArrays[]): FeatureCache {
   const f = sets[0];
   const v = sets.length;
   const per = f.tokensPerView * f.tokenDim;
   const tokens = new Float32Array(f.n * v * per);
-  const pooled = new Float32Array(f.n * v * f.pooledDim);
+  const d = f.tokenDim;
+  const pooled = new Float32Array(f.n * v * d);
   for (let i = 0; i < f.n; i++) {
     sets.forEach((s, k) => {
       tokens.set(s.tokens.subarray(i * per, (i + 1) * per), (i * v + k) * per);
-      pooled.set(s.pooled.subarray(i * f.pooledDim, (i + 1) * f.pooledDim), (i * v + k) * f.pooledDim);
+      pooled.set(s.pooled.subarray(i * d, (i + 1) * d), (i * v + k) * d);
     });
   }
-  return { ...f, views: v, tokens, pooled };
+  return asCache({ ...f, views: v, tokens, pooled });
 }

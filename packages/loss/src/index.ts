@@ -6,12 +6,20 @@ export {
   type ResolvedDinoLossConfig,
 } from './dino-loss';
 export {
+  DinoObjective,
+  type DinoTargets,
+  dinoObjective,
+  dinoObjectiveConfigSchema,
+  prototypeLogits,
+} from './dino-objective';
+export {
   cosineFeatureLoss,
   type FeatureRegressionConfig,
   FeatureRegressionLoss,
   featureRegressionConfigSchema,
   mseFeatureLoss,
 } from './feature-regression';
+export { FeaturesObjective, featuresObjective } from './features-objective';
 export { LossReadback, type LossValues } from './loss-readback';
 export {
   MultiLengthLoss,
@@ -20,6 +28,8 @@ export {
   multiLengthLossConfigSchema,
   type PerLength,
 } from './multi-length';
+export type { Objective, ObjectiveContext, ObjectiveSpec, TeacherBatch } from './objective';
+export { createObjective, OBJECTIVES, type ObjectiveKind } from './objectives';
 export { softCrossEntropy } from './soft-cross-entropy';
 export {
   type SymbolEntropies,

@@ -9,8 +9,10 @@ import {
 } from '@symseq/attnviz';
 import { createProgress, resizeRgb, writeFileAtomic, writeJsonAtomic } from '@symseq/data';
 import { PNG } from 'pngjs';
-import { datasetImages, encodeImages, firstPerClass } from './inference';
-import { loadTeacher, openRun, openSplit } from './pipeline';
+import { openSplit } from '../data-source';
+import { datasetImages, encodeImages, firstPerClass } from '../inference';
+import { openRun } from '../run-folder';
+import { loadTeacher } from '../teacher-source';
 
 export interface AttnFlags {
   run: string;

@@ -1,9 +1,11 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '@symseq/data';
+import { openSplit } from '../data-source';
+import { datasetImages, encodeImages, firstPerClass } from '../inference';
+import { ensureWritableDir, openRun } from '../run-folder';
+import { loadTeacher } from '../teacher-source';
 import { encodePng } from './attn';
-import { datasetImages, encodeImages, firstPerClass } from './inference';
-import { loadTeacher, openRun, openSplit } from './pipeline';
 
 export const DEMO_EXPORT_FORMAT = 'symseq-demo-export';
 export const DEMO_EXPORT_VERSION = 1;
@@ -32,6 +34,12 @@ export async function exportCommand(flags: ExportFlags): Promise<string> {
     );
   }
   const out = resolve(flags.out);
+  try {
+    ensureWritableDir(dirname(out), 'export destination folder');
+  } catch (e) {
+    student.dispose();
+    throw e;
+  }
   const tmp = `${out}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(join(tmp, 'teacher'), { recursive: true });

@@ -1,0 +1,39 @@
+import { openSplits } from '../data-source';
+import { checkAgainstData, evaluateRun } from '../evaluation';
+import { featuresOf } from '../features';
+import { openRun, type RunFlags } from '../run-folder';
+import { loadTeacher } from '../teacher-source';
+
+/** `symseq eval`: the k-NN table of a finished run (and the extra rows); rewrites its report. */
+export async function evalCommand(flags: RunFlags & { quiet?: boolean }): Promise<void> {
+  const { config, student, backend } = await openRun(flags);
+  try {
+    console.log(`backend: ${backend.name}`);
+    const splits = await openSplits(config, { quiet: flags.quiet });
+    checkAgainstData(config, { train: splits.train.length, test: splits.test.length });
+    const teacher = await loadTeacher(config);
+    const trainF = await featuresOf(config, teacher, splits.train, 'train', config.cache.views, flags);
+    const testF = await featuresOf(config, teacher, splits.test, 'test', 0, flags);
+    teacher.dispose();
+    const { result, table } = await evaluateRun(
+      flags.run,
+      config,
+      student,
+      trainF,
+      testF,
+      {
+        backend: backend.name,
+        teacherId: teacher.id,
+        trainImages: trainF.count,
+        testImages: testF.count,
+        command: process.argv.slice(1).join(' '),
+        skipped: splits.skipped,
+      },
+      { quiet: flags.quiet },
+    );
+    console.log(table);
+    console.log(`teacher ceiling: ${result.teacher.top1.toFixed(2)}% top-1`);
+  } finally {
+    student.dispose();
+  }
+}

@@ -1,0 +1,81 @@
+import { join } from 'node:path';
+import { Student } from '@symseq/decoder';
+import { selectBackend } from '../backend';
+import { buildTrainConfig, type TrainFlags } from '../config';
+import { checkDataLocation, openSplits } from '../data-source';
+import { checkAgainstData, evaluateRun } from '../evaluation';
+import { featuresOf } from '../features';
+import { ensureWritableDir, RunFolder } from '../run-folder';
+import { loadTeacher } from '../teacher-source';
+import { studentConfigFor, train } from '../train';
+
+/**
+ * `symseq train`: validate everything that can be checked (config, run folder, data location,
+ * teacher, sizes, the student config itself) before the slow work; only then touch the run folder,
+ * extract (or reuse) teacher features, train, write the final student and the report.
+ */
+export async function trainCommand(flags: TrainFlags): Promise<void> {
+  const config = buildTrainConfig(flags);
+  const folder = new RunFolder(config.out);
+  folder.checkStart(flags);
+  ensureWritableDir(config.out);
+  ensureWritableDir(config.cache.dir, 'cache folder (cache.dir)');
+  const log = (l: string) => console.log(l);
+  const backend = await selectBackend(config.backend);
+  log(`backend: ${backend.name}${backend.notes.length ? ` (passed over: ${backend.notes.join('; ')})` : ''}`);
+  const t0 = Date.now();
+  checkDataLocation(config);
+  const teacher = await loadTeacher(config);
+  log(`teacher: ${teacher.id} (${teacher.dims.numTokens} tokens × ${teacher.dims.tokenDim})`);
+  // Build (and drop) the student once: its own checks (discretizer options…) run before any extraction.
+  new Student(
+    studentConfigFor(config, { tokenDim: teacher.dims.tokenDim, pooledDim: teacher.dims.pooledDim }),
+  ).dispose();
+  const splits = await openSplits(config, { quiet: flags.quiet });
+  log(
+    `data: ${splits.train.length} train / ${splits.test.length} test images, ${splits.train.classes.length} classes`,
+  );
+  checkAgainstData(config, { train: splits.train.length, test: splits.test.length });
+  await folder.begin(config, { overwrite: flags.overwrite && !flags.resume });
+
+  const trainF = await featuresOf(config, teacher, splits.train, 'train', config.cache.views, {
+    quiet: flags.quiet,
+  });
+  const testF = await featuresOf(config, teacher, splits.test, 'test', 0, { quiet: flags.quiet });
+  teacher.dispose();
+  const featureSeconds = (Date.now() - t0) / 1000;
+  const result = await train(config, trainF, { resume: flags.resume, quiet: flags.quiet, log });
+  await folder.writeStudent(result.student, {
+    step: result.steps,
+    teacher: teacher.id,
+    grid: teacher.dims.grid,
+    classes: trainF.manifest.classes,
+  });
+  log(
+    `trained ${result.steps} steps in ${result.seconds.toFixed(0)} s; final loss ${result.finalLoss.toFixed(4)}`,
+  );
+  const { result: r, table } = await evaluateRun(
+    config.out,
+    config,
+    result.student,
+    trainF,
+    testF,
+    {
+      backend: backend.name,
+      teacherId: teacher.id,
+      trainImages: trainF.count,
+      testImages: testF.count,
+      steps: result.steps,
+      trainSeconds: result.seconds,
+      featureSeconds,
+      finalLoss: result.finalLoss,
+      command: process.argv.slice(1).join(' '),
+      skipped: splits.skipped,
+    },
+    { quiet: flags.quiet },
+  );
+  log('');
+  log(table);
+  log(`teacher ceiling: ${r.teacher.top1.toFixed(2)}% top-1; report: ${join(config.out, 'report.md')}`);
+  result.student.dispose();
+}

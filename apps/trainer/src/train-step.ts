@@ -1,0 +1,113 @@
+import type { Student } from '@symseq/decoder';
+import { type Objective, SymbolRegularizer, type SymbolRegularizerConfig } from '@symseq/loss';
+import { Adam, type StateDict } from '@symseq/nn';
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface TrainStepOptions {
+  /** Initial learning rate (schedules pass each step's own to `run`). */
+  lr: number;
+  /** Decoupled weight decay (AdamW) on matrices only, as DINO excludes biases and norms. */
+  weightDecay: number;
+  /** Clip the global gradient norm to this (0: off). */
+  clipGrad: number;
+  /** Weight of the discretizer's auxiliary loss (VQ commitment). */
+  auxWeight: number;
+  /** SymbolRegularizer weights on the decoder's logits; {} or undefined: none. */
+  regularizer?: SymbolRegularizerConfig;
+}
+
+/** One batch: the student reads `tokens` [B, N, Dt]; the objective's target comes from `pooled` [B, Dp]. */
+export interface TrainBatch {
+  tokens: tf.Tensor3D;
+  pooled: tf.Tensor2D;
+}
+
+/** Losses of one step, read back: `total`, `len<l>` per prefix length, `aux`. */
+export type StepValues = Record<string, number>;
+
+/**
+ * One optimizer step of the symbolic student, the same for the trainer, the benchmark and tests:
+ * objective targets from the teacher batch → student forward (train mode) → objective loss over
+ * the prefix lengths + auxWeight · discretizer aux loss (+ regulariser) → gradients → global-norm
+ * clip → Adam with decoupled weight decay → objective update (e.g. DINO centre). State for a
+ * checkpoint: the optimizer's (`state()`/`load()`); the objective and the student have their own.
+ */
+export class TrainStep {
+  readonly optimizer: Adam;
+  private readonly variables: tf.Variable[];
+  private readonly regularizer?: SymbolRegularizer;
+
+  constructor(
+    readonly student: Student,
+    readonly objective: Objective,
+    readonly options: TrainStepOptions,
+  ) {
+    const params = student.namedTrainableVariables();
+    this.variables = params.map(([, v]) => v);
+    this.optimizer = new Adam(
+      params,
+      { lr: options.lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: options.weightDecay },
+      { decayed: (_name, v) => v.rank >= 2 },
+    );
+    if (options.regularizer && Object.keys(options.regularizer).length) {
+      this.regularizer = new SymbolRegularizer(options.regularizer);
+    }
+  }
+
+  /** Runs step number `step` (0-based) at learning rate `lr`; returns its losses. */
+  run(batch: TrainBatch, step: number, lr: number): StepValues {
+    const { objective, student } = this;
+    this.optimizer.learningRate = lr;
+    const perLengthT: Record<number, tf.Scalar> = {};
+    let auxT: tf.Scalar | undefined;
+    const lossT = tf.tidy(() => {
+      const targets = objective.targets({ pooled: batch.pooled }, step);
+      const { value, grads } = tf.variableGrads(() => {
+        const out = student.forward(batch.tokens, { mode: 'train', step, lengths: [...objective.lengths] });
+        const r = objective.loss(new Map(out.prefixes.map((p) => [p.length, p.projection])), targets);
+        let total = tf.add(r.total, tf.mul(out.auxLoss, this.options.auxWeight));
+        if (this.regularizer) {
+          // Logits [B, L, V]; the regulariser's `input` option says how to read them (default logits).
+          total = tf.add(total, this.regularizer.compute(tf.stack(out.decoder.logits, 1)).total);
+        }
+        for (const [l, t] of Object.entries(r.perLength)) perLengthT[Number(l)] = tf.keep(t);
+        auxT = tf.keep(out.auxLoss as tf.Scalar);
+        return total as tf.Scalar;
+      }, this.variables);
+      const clipped = this.options.clipGrad > 0 ? clipByGlobalNorm(grads, this.options.clipGrad) : grads;
+      this.optimizer.apply(clipped);
+      objective.update(targets);
+      return value;
+    });
+    const values: StepValues = { total: lossT.dataSync()[0] };
+    for (const [l, t] of Object.entries(perLengthT)) values[`len${l}`] = t.dataSync()[0];
+    if (auxT) values.aux = auxT.dataSync()[0];
+    tf.dispose([lossT, auxT, ...Object.values(perLengthT)]);
+    return values;
+  }
+
+  state(): StateDict {
+    return this.optimizer.state();
+  }
+
+  load(state: StateDict, source?: string): void {
+    this.optimizer.load(state, source);
+  }
+
+  /** Frees the optimizer's slots (the student and the objective belong to the caller). */
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
+
+/** Scales all gradients by min(1, maxNorm / (‖g‖ + 1e-6)), ‖g‖ the global L2 norm. */
+export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.NamedTensorMap {
+  return tf.tidy(() => {
+    const sq = Object.values(grads).map((g) => tf.sum(tf.square(g)));
+    const norm = tf.sqrt(tf.addN(sq));
+    const scale = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
+    const out: tf.NamedTensorMap = {};
+    for (const [k, g] of Object.entries(grads)) out[k] = tf.mul(g, scale);
+    return out;
+  });
+}

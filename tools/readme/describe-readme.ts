@@ -43,7 +43,9 @@ export function describeReadme(readme: string, slug: string): void {
       const project = join(dir, 'project');
       if (existsSync(join(fixtures, slug))) cpSync(join(fixtures, slug), project, { recursive: true });
       writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
-      programs.forEach((p, i) => writeFileSync(join(project, `${file(i)}.ts`), `${p.code}\nexport {};\n`));
+      for (const [i, p] of programs.entries()) {
+        writeFileSync(join(project, `${file(i)}.ts`), `${p.code}\nexport {};\n`);
+      }
       const out = spawnSync('node', [tsc, '-p', '.', '--pretty', 'false'], {
         cwd: project,
         encoding: 'utf8',

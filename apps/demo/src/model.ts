@@ -98,8 +98,8 @@ export class DemoModel {
       const pixels = tf.tensor4d(toUnitRgb(image), [1, image.height, image.width, 3]);
       const { tokens } = this.teacher.forward(pixels);
       const encoded = this.student.encode(tokens);
-      // [B, L, layers, heads, N] → [layers, B, heads, L, N], the layout attnviz reads.
-      const attention = tf.transpose(encoded.crossAttention, [2, 0, 3, 1, 4]);
+      // [layers, B, heads, L, N]: the layout attnviz reads (its default layer is the last).
+      const attention = encoded.crossAttention;
       const lengths = Array.from({ length: L }, (_, i) => i + 1);
       const out = this.student.forward(tokens, { mode: 'inference', lengths });
       return {

@@ -11,8 +11,9 @@ export interface HostArray {
 
 /**
  * Cross-attention probabilities of one layer, `[B, heads, L, N]` (L symbols attending to N tokens),
- * or of all layers, `[layers, B, heads, L, N]`: a tensor, `{ data, shape }` or nested arrays. A list
- * of per-layer `[B, heads, L, N]` inputs is also accepted.
+ * or of all layers, `[layers, B, heads, L, N]` — the layout `Student.encode` (@symseq/decoder)
+ * returns, so its `crossAttention` goes in as it is: a tensor, `{ data, shape }` or nested arrays.
+ * A list of per-layer `[B, heads, L, N]` inputs is also accepted.
  */
 export type AttentionInput = tf.Tensor | HostArray | number[][][][] | number[][][][][];
 

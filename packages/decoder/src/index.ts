@@ -6,7 +6,6 @@ export {
   studentConfigSchema,
 } from './config';
 export { DecoderBlock, type DecoderBlockOptions, type DecoderBlockResult } from './decoderBlock';
-export { emitsOneHot, type Mode, type SymbolDiscretizer } from './discretizer';
 export {
   type EncodeResult,
   type PrefixOutput,
@@ -16,7 +15,7 @@ export {
   type StudentForwardOptions,
   type StudentOutput,
 } from './student';
-export { StudentDiscretizer } from './studentDiscretizer';
+export { createStudentDiscretizer } from './studentDiscretizer';
 export {
   type DecoderOutput,
   type GenerateOptions,

@@ -1,8 +1,8 @@
+import type { Discretizer, Mode } from '@symseq/discretize';
 import { DinoHead, decodeCheckpoint, encodeCheckpoint, ParamStore, parseConfig, Rng } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { type StudentConfig, type StudentConfigInput, studentConfigSchema } from './config';
-import type { Mode } from './discretizer';
-import { StudentDiscretizer } from './studentDiscretizer';
+import { createStudentDiscretizer } from './studentDiscretizer';
 import { type DecoderOutput, SymbolDecoder } from './symbolDecoder';
 import { SymbolEncoder } from './symbolEncoder';
 
@@ -39,7 +39,11 @@ export interface StudentOutput {
 export interface EncodeResult {
   /** int32 [B, L] */
   symbols: tf.Tensor;
-  /** Cross-attention of each symbol to the teacher tokens, [B, L, layers, heads, N]. */
+  /**
+   * Cross-attention of each symbol to the teacher tokens, `[layers, B, heads, L, N]`: per decoder
+   * layer, the usual attention layout `[B, heads, queries, keys]` with symbol t as query t. This is
+   * the layout @symseq/attnviz's `symbolAttentionMaps` reads (`layer` picks one, default the last).
+   */
   crossAttention: tf.Tensor;
 }
 
@@ -51,7 +55,8 @@ export interface EncodeResult {
 export class Student {
   readonly config: StudentConfig;
   readonly store: ParamStore;
-  readonly discretizer: StudentDiscretizer;
+  /** The @symseq/discretize class named by `config.discretizer.kind`. */
+  readonly discretizer: Discretizer;
   readonly decoder: SymbolDecoder;
   readonly encoder: SymbolEncoder;
   readonly projector: DinoHead;
@@ -65,13 +70,12 @@ export class Student {
     this.store = new ParamStore(rng);
     const root = this.store.scope('');
     this.noiseRng = rng.fork();
-    this.discretizer = new StudentDiscretizer(
+    this.discretizer = createStudentDiscretizer(
       c.discretizer,
       c.vocabSize,
       root.scope('discretizer'),
       this.noiseRng,
     );
-    const oneHot = this.discretizer.oneHot;
     this.decoder = new SymbolDecoder(
       root.scope('decoder'),
       {
@@ -81,13 +85,12 @@ export class Student {
         layers: c.decoder.layers,
         mlpRatio: c.decoder.mlpRatio,
         maxLength: c.maxLength,
-        oneHot,
       },
       this.discretizer,
     );
     this.encoder = new SymbolEncoder(root.scope('encoder'), {
       inputDim: this.discretizer.outputDim,
-      oneHot,
+      oneHot: this.discretizer.emits === 'one-hot',
       dim: c.dModel,
       heads: c.heads,
       layers: c.encoder.layers,
@@ -149,8 +152,14 @@ export class Student {
   encode(tokens: tf.Tensor, opts: { steps?: number } = {}): EncodeResult {
     return tf.tidy(() => {
       const out = this.decoder.generate(tokens, { mode: 'inference', steps: opts.steps });
-      const perStep = out.crossAttention.map((layers) => tf.stack(layers, 1));
-      return { symbols: out.symbols, crossAttention: tf.stack(perStep, 1) };
+      // out.crossAttention[step][layer] is [B, heads, N]: stack the steps as queries, then the layers.
+      const perLayer = out.crossAttention[0].map((_, l) =>
+        tf.stack(
+          out.crossAttention.map((layers) => layers[l]),
+          2,
+        ),
+      );
+      return { symbols: out.symbols, crossAttention: tf.stack(perLayer, 0) };
     });
   }
 

@@ -1,3 +1,4 @@
+import type { Discretizer, Mode } from '@symseq/discretize';
 import {
   assertLastDim,
   assertRank,
@@ -11,7 +12,6 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { DecoderBlock } from './decoderBlock';
-import { emitsOneHot, type Mode, type SymbolDiscretizer } from './discretizer';
 import { SymbolEmbedding } from './symbolEmbedding';
 
 const positiveInt = z.number().int().positive();
@@ -26,11 +26,6 @@ export const symbolDecoderConfigSchema = z
     mlpRatio: z.number().positive().default(4),
     /** Longest sequence L the decoder writes (size of its position table). */
     maxLength: positiveInt.default(8),
-    /**
-     * Whether the discretizer emits one-hots (fed back via the table `symbol_embed`) or code
-     * vectors (via the Linear `code_embed`); inferred from the discretizer's sizes when omitted.
-     */
-    oneHot: z.boolean().optional(),
   })
   .strict()
   .refine((c) => c.dim % c.heads === 0, { message: 'dim must be divisible by heads', path: ['heads'] });
@@ -94,7 +89,7 @@ export class SymbolDecoder {
   constructor(
     scope: ParamScope,
     config: z.input<typeof symbolDecoderConfigSchema>,
-    readonly discretizer: SymbolDiscretizer,
+    readonly discretizer: Discretizer,
   ) {
     const c = parseConfig(symbolDecoderConfigSchema, config, 'SymbolDecoder config');
     this.config = c;
@@ -109,7 +104,8 @@ export class SymbolDecoder {
     );
     this.norm = new LayerNorm(scope.scope('norm'), c.dim);
     this.head = new Linear(scope.scope('head'), c.dim, discretizer.inputDim);
-    this.embed = new SymbolEmbedding(scope, discretizer.outputDim, c.dim, emitsOneHot(discretizer, c.oneHot));
+    // One-hots are fed back via the table `symbol_embed`, code vectors via the Linear `code_embed`.
+    this.embed = new SymbolEmbedding(scope, discretizer.outputDim, c.dim, discretizer.emits === 'one-hot');
   }
 
   /** Projected teacher tokens' keys and values, one pair per block; computed once per forward. */

@@ -1,8 +1,15 @@
 // SymbolDecoder: cached generation against full-prefix recomputation (values and gradients),
 // teacher forcing, causality, attention normalisation, and the once-per-forward memory keys/values,
 // each with the real discretizers of @symseq/discretize.
-import { type DecoderOutput, type Mode, SymbolDecoder, type SymbolDiscretizer } from '@symseq/decoder';
-import { FSQ, GumbelSoftmax, TemperatureSoftmax, VectorQuantizer } from '@symseq/discretize';
+import { type DecoderOutput, SymbolDecoder } from '@symseq/decoder';
+import {
+  type Discretizer,
+  FSQ,
+  GumbelSoftmax,
+  type Mode,
+  TemperatureSoftmax,
+  VectorQuantizer,
+} from '@symseq/discretize';
 import { ParamStore, Rng } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, test, vi } from 'vitest';
@@ -17,9 +24,9 @@ const config = { teacherDim: DT, dim: 8, heads: 2, layers: 2, mlpRatio: 2, maxLe
 interface Setup {
   name: string;
   mode: Mode;
-  make: (store: ParamStore) => SymbolDiscretizer & { dispose(): void };
+  make: (store: ParamStore) => Discretizer;
   /** Restores any noise state so that two runs see the same draws. */
-  reset?: (d: SymbolDiscretizer) => () => void;
+  reset?: (d: Discretizer) => () => void;
 }
 
 const setups: Setup[] = [

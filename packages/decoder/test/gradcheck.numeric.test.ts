@@ -7,6 +7,7 @@
 //   difference of the straight-through surrogate: the recorded forward output plus (soft − soft₀) or
 //   (x − x₀), and for VQ the commitment loss β·mean‖x − q₀‖² — the function the estimator differentiates.
 import { Student, type StudentConfigInput } from '@symseq/decoder';
+import type { DiscretizerOutput } from '@symseq/discretize';
 import { Rng } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, test, vi } from 'vitest';
@@ -25,7 +26,7 @@ const config = (discretizer: StudentConfigInput['discretizer']): StudentConfigIn
   discretizer,
 });
 
-type Discretized = { indices: tf.Tensor; output: tf.Tensor; auxLoss: tf.Tensor };
+type Discretized = DiscretizerOutput;
 
 interface Case {
   name: string;
@@ -63,7 +64,7 @@ const cases: Case[] = [
     surrogate: (_s, rec, x) => ({
       indices: rec.out.indices,
       output: tf.add(rec.out.output, tf.sub(x, rec.x)),
-      auxLoss: tf.mul(tf.mean(tf.squaredDifference(x, rec.out.output)), 0.25),
+      auxLoss: tf.mul(tf.mean(tf.squaredDifference(x, rec.out.output)), 0.25) as tf.Scalar,
     }),
   },
 ];

@@ -196,17 +196,29 @@ describe('checkpoints', () => {
 });
 
 describe('inference helpers', () => {
-  test('encode: symbols as in inference forward, attention maps [B, L, layers, heads, N] of probabilities', () => {
-    const student = new Student(tiny(), { seed: 7 });
+  test('encode: symbols as in inference forward, attention maps [layers, B, heads, L, N] of probabilities', () => {
+    const student = new Student({ ...tiny(), decoder: { layers: 2, mlpRatio: 2 } }, { seed: 7 });
     randomizeParams(student.store, 9, 0.3);
     const tokens = randn([3, N, DT], 10);
     const enc = student.encode(tokens);
     const fwd = student.forward(tokens, { mode: 'inference', lengths: [4] });
     expect(enc.symbols.dtype).toBe('int32');
     expect(enc.symbols.arraySync()).toEqual(fwd.decoder.symbols.arraySync());
-    expect(enc.crossAttention.shape).toEqual([3, 4, 1, 2, N]);
+    expect(enc.crossAttention.shape).toEqual([2, 3, 2, 4, N]);
     const sums = tf.sum(enc.crossAttention, -1).dataSync();
     for (const s of sums) expect(s).toBeCloseTo(1, 5);
+    // Entry [l, b, h, t, :] is what decoder layer l's head h gave symbol t of image b.
+    const att = enc.crossAttention.arraySync() as number[][][][][];
+    for (let t = 0; t < 4; t++) {
+      for (let l = 0; l < 2; l++) {
+        const step = fwd.decoder.crossAttention[t][l].arraySync() as number[][][]; // [B, heads, N]
+        for (let b = 0; b < 3; b++) {
+          for (let h = 0; h < 2; h++) {
+            for (let n = 0; n < N; n++) expect(att[l][b][h][t][n]).toBeCloseTo(step[b][h][n], 6);
+          }
+        }
+      }
+    }
     // Re-reading the written symbols as ids gives the embedding the forward pass computed.
     const again = student.embedSymbols(enc.symbols);
     expect(maxAbs(tf.sub(again, fwd.prefixes[0].embedding))).toBeLessThan(1e-5);

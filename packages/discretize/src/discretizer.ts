@@ -33,14 +33,29 @@ export interface DiscretizerOutput {
 }
 
 /**
- * The contract shared by every discretizer: input `[..., inputDim]` (logits or vectors),
- * output as above. `numCodes` is the number of distinct symbols the indices can take.
+ * What a discretizer's `output` is. `one-hot`: a (soft or hard) one-hot over the `numCodes` symbols
+ * (temperature softmax, Gumbel-softmax), so outputDim = numCodes and a consumer embeds it with a
+ * table (a matMul). `vector`: a code vector of `outputDim` values (VQ, FSQ), embedded with a Linear.
+ */
+export type DiscretizerEmits = 'one-hot' | 'vector';
+
+/**
+ * The contract shared by every discretizer (and the one the student's decoder and encoder use):
+ * input `[..., inputDim]` (logits or vectors), output as above. `numCodes` is the number of distinct
+ * symbols the indices can take.
  */
 export interface Discretizer {
   readonly numCodes: number;
   readonly inputDim: number;
   readonly outputDim: number;
+  /** Whether `output` is a one-hot over the symbols or a code vector (declared, never guessed from sizes). */
+  readonly emits: DiscretizerEmits;
   discretize(x: tf.Tensor, opts?: DiscretizeOptions): DiscretizerOutput;
+  /**
+   * What `discretize` emits, hard and noise-free (as in `inference` mode), for given int32 symbol
+   * ids `[...]` → `[..., outputDim]`: one-hots, or code vectors. The caller owns the result.
+   */
+  lookup(indices: tf.Tensor): tf.Tensor;
   /** Frees tensors the discretizer holds outside its ParamStore (parameters belong to the store). */
   dispose(): void;
 }

@@ -33,6 +33,7 @@ export type FSQConfig = z.input<typeof FSQConfigSchema>;
  * No state, no noise: train and inference are identical; auxLoss = 0.
  */
 export class FSQ implements Discretizer {
+  readonly emits = 'vector';
   readonly config: z.output<typeof FSQConfigSchema>;
   readonly levels: number[];
   readonly numCodes: number;

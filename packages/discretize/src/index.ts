@@ -1,6 +1,7 @@
 export type {
   DiscretizeOptions,
   Discretizer,
+  DiscretizerEmits,
   DiscretizerOutput,
   DiscretizerStats,
   Mode,

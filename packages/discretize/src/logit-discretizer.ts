@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { DiscretizeOptions, Discretizer, DiscretizerOutput } from './discretizer';
+import { oneHotFloat } from './ops';
 import { resolveTemperature, type Temperature, temperatureSchedule } from './schedule';
 
 /**
@@ -7,6 +8,7 @@ import { resolveTemperature, type Temperature, temperatureSchedule } from './sch
  * over V out, and a temperature that is a constant or a schedule of the training step.
  */
 export abstract class LogitDiscretizer implements Discretizer {
+  readonly emits = 'one-hot';
   private readonly temperature: number | ((step: number) => number);
 
   constructor(
@@ -32,6 +34,14 @@ export abstract class LogitDiscretizer implements Discretizer {
   }
 
   abstract discretize(logits: tf.Tensor, opts?: DiscretizeOptions): DiscretizerOutput;
+
+  /** Hard one-hots [..., V] (float32) of int32 symbol ids [...]. */
+  lookup(indices: tf.Tensor): tf.Tensor {
+    if (indices.dtype !== 'int32') {
+      throw new Error(`${this.what}.lookup: indices must be int32, got ${indices.dtype}`);
+    }
+    return oneHotFloat(indices, this.numCodes);
+  }
 
   dispose(): void {}
 }

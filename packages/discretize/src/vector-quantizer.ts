@@ -105,6 +105,8 @@ export class VectorQuantizer implements Discretizer {
     this.rng = scope.rng.fork();
   }
 
+  readonly emits = 'vector';
+
   get numCodes(): number {
     return this.config.codebookSize;
   }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -64,6 +64,51 @@ describe('config', () => {
     );
     expect(() => buildTrainConfig({ set: ['objective.pairing=cross'] })).toThrow(
       /'cross' needs augmented views/,
+    );
+  });
+
+  test('every nested key is checked, with the full key path and a suggestion', () => {
+    const bad = (set: string) => () => buildTrainConfig({ set: [set] });
+    expect(bad('student.decoder.layerz=2')).toThrow(
+      "student.decoder.layerz: unknown key (did you mean 'layers'?)",
+    );
+    expect(bad('objective.dino.teacherTmp=0.04')).toThrow(
+      "objective.dino.teacherTmp: unknown key (did you mean 'teacherTemp'?)",
+    );
+    expect(bad('objective.regularizer.usageWieght=1')).toThrow(
+      "objective.regularizer.usageWieght: unknown key (did you mean 'usageWeight'?)",
+    );
+    expect(bad('student.projector.hiddenDimm=8')).toThrow(
+      "student.projector.hiddenDimm: unknown key (did you mean 'hiddenDim'?)",
+    );
+    expect(bad('student.discretizer.options.temperatur=0.5')).toThrow(
+      "student.discretizer.options.temperatur: unknown key for the 'temperature' discretizer (did you mean 'temperature'?)",
+    );
+    expect(bad('student.discretizer.options.temperature=-1')).toThrow(
+      /student\.discretizer\.options\.temperature: /,
+    );
+    // Values the run itself sets are not the user's to give.
+    expect(bad('student.teacherDim=3')).toThrow(/student\.teacherDim: unknown key/);
+    expect(bad('student.projector.outDim=3')).toThrow(/student\.projector\.outDim: unknown key/);
+  });
+
+  test('values that would fail after training are refused up front, with their full key path', () => {
+    expect(() => buildTrainConfig({ set: ['eval.lengths=[16]'] })).toThrow(
+      'eval.lengths: length 16 exceeds student.maxLength 8',
+    );
+    expect(() => buildTrainConfig({ set: ['student.heads=3'] })).toThrow(
+      'student.heads: dModel 128 is not divisible by 3',
+    );
+    expect(() =>
+      buildTrainConfig({
+        set: ['student.discretizer={"kind":"fsq","levels":[4,4]}', 'objective.regularizer={}'],
+      }),
+    ).toThrow(/student\.vocabSize: is 128, but fsq levels \[4, 4\] give 16 symbols/);
+    expect(() => buildTrainConfig({ trainLimit: 100, set: ['optim.batchSize=256'] })).toThrow(
+      'optim.batchSize: 256 is larger than data.trainLimit 100',
+    );
+    expect(() => buildTrainConfig({ trainLimit: 3000, set: ['optim.batchSize=64', 'eval.k=5000'] })).toThrow(
+      'eval.k: 5000 exceeds data.trainLimit 3000 (the k-NN bank)',
     );
   });
 
@@ -160,6 +205,55 @@ describe.skipIf(!existsSync(cli))('CLI errors (built CLI)', () => {
     expect(r.err).toContain('facebook/dino-vitb16 model.safetensors');
     expect(r.err).toContain('--teacher /path/to/model.safetensors or set VIT_WEIGHTS');
     expect(Date.now() - t0).toBeLessThan(30_000);
+  });
+
+  test('a nested-config typo is refused before any dataset is opened or folder written (< 5 s)', async () => {
+    const d = tmp();
+    const t0 = Date.now();
+    const r = await symseq([
+      'train',
+      '--out',
+      join(d, 'run'),
+      '--data-dir',
+      join(d, 'nope'),
+      '--teacher',
+      join(d, 'nomodel'),
+      '--set',
+      'student.decoder.layerz=2',
+      '--backend',
+      'cpu',
+    ]);
+    const seconds = (Date.now() - t0) / 1000;
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("student.decoder.layerz: unknown key (did you mean 'layers'?)");
+    // Neither the (missing) data folder nor the teacher was looked at, and no run folder was made.
+    expect(r.err).not.toMatch(/CIFAR-10|MobileNet|does not exist/);
+    expect(existsSync(join(d, 'run'))).toBe(false);
+    expect(seconds).toBeLessThan(5);
+  });
+
+  test('a failing train leaves a finished run folder as it was; a fresh train there is refused', async () => {
+    const d = tmp();
+    const run = join(d, 'run');
+    mkdirSync(run);
+    const config = JSON.stringify(buildTrainConfig({ out: run }));
+    writeFileSync(join(run, 'config.json'), config);
+    const refused = await symseq(['train', '--out', run, '--backend', 'cpu', '--data-dir', join(d, 'nope')]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/already holds a run .*--resume.*--overwrite/);
+    const failed = await symseq([
+      'train',
+      '--out',
+      run,
+      '--overwrite',
+      '--backend',
+      'cpu',
+      '--data-dir',
+      join(d, 'nope'),
+    ]);
+    expect(failed.code).toBe(1);
+    expect(failed.err).toMatch(/nope \(from --data-dir\) does not exist/);
+    expect(readFileSync(join(run, 'config.json'), 'utf8')).toBe(config);
   });
 
   test('an unknown option or backend is refused by the parser', async () => {

@@ -5,6 +5,7 @@ import { ProductQuantizer, ResidualKMeans } from './code-baselines';
 import { featureSchema, labelSchema, toFeatureTensor, toLabels } from './inputs';
 import { knnClassify } from './knn';
 import { retrievalMap } from './retrieval-map';
+import type { KnnResult } from './weighted-vote';
 
 export type BaselineMethod = 'teacher' | 'residual-kmeans' | 'product-quantization';
 
@@ -63,7 +64,9 @@ export type BaselineInput = z.input<typeof baselineInputSchema>;
  * (length l = the sum of the first l centroids), and, per length l, product quantization with l
  * codebooks over l slices (a code of exactly l symbols, so every length gets the best PQ of its size).
  * Every code has `codebookSize` centroids per position, like the student's vocabulary. Each row gets
- * weighted k-NN top-1/top-5 and mAP@R (test images query the training images).
+ * weighted k-NN top-1/top-5 and mAP@R (test images query the training images), both from one
+ * similarity pass in which equal similarities rank in a permutation drawn from `seed` (decoded codes
+ * repeat, and the database order is often class-sorted).
  */
 export async function codeBaselines(input: BaselineInput): Promise<BaselineTable> {
   const cfg = parseConfig(baselineInputSchema, input, 'codeBaselines options');
@@ -89,30 +92,31 @@ export async function codeBaselines(input: BaselineInput): Promise<BaselineTable
     'product-quantization': 0,
   };
 
+  // k-NN and mAP@R from one similarity pass (retrievalMap's knn option); ties in a seeded order.
   const probe = async (method: BaselineMethod, length: number, trainX: Float32Array, testX: Float32Array) => {
-    const knn = await knnClassify({
-      trainFeatures: trainX,
-      trainLabels,
-      testFeatures: testX,
-      testLabels,
-      numClasses: cfg.numClasses,
-      k: cfg.k,
-      T: cfg.T,
-    });
-    const row: BaselineRow = { method, length, top1: knn.top1, top5: knn.top5 };
-    if (R > 0) {
-      row.mAP = (
-        await retrievalMap({
-          queryFeatures: testX,
-          queryLabels: testLabels,
-          databaseFeatures: trainX,
-          databaseLabels: trainLabels,
-          R,
-          seed: cfg.seed,
-        })
-      ).mAP;
+    const vote = { k: cfg.k, T: cfg.T, numClasses: cfg.numClasses };
+    if (R === 0) {
+      const knn = await knnClassify({
+        trainLabels,
+        testLabels,
+        testFeatures: testX,
+        trainFeatures: trainX,
+        ...vote,
+      });
+      rows.push({ method, length, top1: knn.top1, top5: knn.top5 });
+      return;
     }
-    rows.push(row);
+    const r = await retrievalMap({
+      queryFeatures: testX,
+      queryLabels: testLabels,
+      databaseFeatures: trainX,
+      databaseLabels: trainLabels,
+      R,
+      seed: cfg.seed,
+      knn: vote,
+    });
+    const knn = r.knn as KnnResult;
+    rows.push({ method, length, top1: knn.top1, top5: knn.top5, mAP: r.mAP });
   };
   const timed = async (method: BaselineMethod, run: () => Promise<void>) => {
     if (!cfg.methods.includes(method)) return;

@@ -2,8 +2,8 @@ import { l2Normalize, parseConfig, Rng } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { featureSchema, labelSchema, toFeatureTensor, toLabels } from './inputs';
-import { nearest } from './knn';
-import { ranges } from './weighted-vote';
+import { nearest, voteOptionsSchema } from './knn';
+import { type KnnResult, ranges, VoteTally } from './weighted-vote';
 
 const retrievalInputSchema = z
   .object({
@@ -26,6 +26,11 @@ const retrievalInputSchema = z
     chunkSize: z.number().int().positive().default(256),
     /** Database rows per block. */
     bankChunkSize: z.number().int().positive().default(8192),
+    /**
+     * Also the weighted k-NN vote (knnClassify's), from the same similarity pass: the first k of each
+     * ranking. Its ties follow `tieOrder` too (knnClassify keeps the lower database index).
+     */
+    knn: voteOptionsSchema.extend({ numClasses: z.number().int().positive() }).optional(),
   })
   .strict();
 
@@ -37,6 +42,8 @@ export interface RetrievalResult {
   R: number;
   /** Number of queries. */
   queries: number;
+  /** The k-NN result, when `knn` was given. */
+  knn?: KnnResult;
 }
 
 /**
@@ -55,6 +62,10 @@ export async function retrievalMap(input: RetrievalInput): Promise<RetrievalResu
   const n = databaseLabels.length;
   if (queryLabels.length === 0) throw new Error('retrievalMap: there are no queries');
   if (cfg.R > n) throw new Error(`retrievalMap: R = ${cfg.R} exceeds the database size (${n})`);
+  if (cfg.knn && cfg.knn.k > n) {
+    throw new Error(`retrievalMap: k = ${cfg.knn.k} exceeds the database size (${n})`);
+  }
+  const depth = Math.max(cfg.R, cfg.knn?.k ?? 0);
   const order = cfg.tieOrder
     ? Int32Array.from(cfg.tieOrder)
     : Int32Array.from(new Rng(cfg.seed).permutation(n));
@@ -76,16 +87,28 @@ export async function retrievalMap(input: RetrievalInput): Promise<RetrievalResu
       queries: l2Normalize(q),
     };
   });
+  const tally = cfg.knn
+    ? new VoteTally(
+        rankedLabels,
+        toLabels(queryLabels, 'retrievalMap queryLabels', cfg.knn.numClasses),
+        cfg.knn,
+      )
+    : undefined;
   let sum = 0;
   try {
     for (const [qs, qe] of ranges(queryLabels.length, cfg.chunkSize)) {
-      const { neighbours } = await nearest(bankRows, bankChunks, queries, qs, qe, cfg.R);
+      const { values, neighbours } = await nearest(bankRows, bankChunks, queries, qs, qe, depth);
       for (let r = 0; r < qe - qs; r++) {
+        const at = r * depth;
+        if (tally && cfg.knn) {
+          const k = cfg.knn.k;
+          tally.add(qs + r, neighbours.subarray(at, at + k), values.subarray(at, at + k));
+        }
         const truth = queryLabels[qs + r];
         let hits = 0;
         let precisions = 0;
         for (let j = 0; j < cfg.R; j++) {
-          if (rankedLabels[neighbours[r * cfg.R + j]] === truth) {
+          if (rankedLabels[neighbours[at + j]] === truth) {
             hits++;
             precisions += hits / (j + 1);
           }
@@ -97,7 +120,13 @@ export async function retrievalMap(input: RetrievalInput): Promise<RetrievalResu
     queries.dispose();
     tf.dispose(bankRows);
   }
-  return { mAP: (100 * sum) / queryLabels.length, R: cfg.R, queries: queryLabels.length };
+  const result: RetrievalResult = {
+    mAP: (100 * sum) / queryLabels.length,
+    R: cfg.R,
+    queries: queryLabels.length,
+  };
+  if (tally) result.knn = tally.result();
+  return result;
 }
 
 function checkPermutation(order: Int32Array, n: number): void {

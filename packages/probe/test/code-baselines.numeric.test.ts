@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { expectClose } from '../../../tools/test-utils';
 import { ProductQuantizer, ResidualKMeans, retrievalMap, splitDims } from '../src';
 import fixture from './fixtures/baselines_reference.json';
+import knnFixture from './fixtures/knn_reference.json';
 
 // Reference: tools/reference/baselines_reference.py (numpy + sklearn KMeans from the same initial rows).
 const [nTrain, nTest] = fixture.rows;
@@ -126,6 +127,23 @@ describe('retrievalMap (mAP@R) against numpy', () => {
     });
     expect(pqMap.mAP).toBeCloseTo(fixture.product.mAP, 6);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('votes like eval_knn.py (torch fixture) when asked for the k-NN from the same pass', async () => {
+    for (const [name, c] of Object.entries(knnFixture)) {
+      const r = await retrievalMap({
+        queryFeatures: Float32Array.from(c.testFeatures),
+        queryLabels: c.testLabels,
+        databaseFeatures: Float32Array.from(c.trainFeatures),
+        databaseLabels: c.trainLabels,
+        R: Math.min(50, c.trainLabels.length),
+        knn: { k: c.k, T: c.T, numClasses: c.numClasses },
+        chunkSize: 7,
+        bankChunkSize: 33,
+      });
+      expect(r.knn?.top1, name).toBeCloseTo(c.top1, 6);
+      expect(r.knn?.top5, name).toBeCloseTo(c.top5, 6);
+    }
   });
 
   it('is 100 for a perfect ranking and follows the hand-computed AP otherwise', async () => {

@@ -477,6 +477,26 @@ describe.skipIf(missing.length > 0)('demo in Chromium (wasm backend)', () => {
     }
   });
 
+  it('passes over a software WebGPU adapter too (SwiftShader behind --enable-unsafe-webgpu)', async () => {
+    const webgpu = await chromium.launchPersistentContext(join(tmp, 'chromium-webgpu'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [...CHROMIUM_FLAGS, '--enable-unsafe-webgpu'],
+    });
+    try {
+      const p = await webgpu.newPage();
+      await p.goto(baseUrl);
+      await p.waitForFunction(() => document.body.dataset.state !== 'starting', null, { timeout: 60_000 });
+      expect(await p.textContent('#error')).toBe('');
+      // Chromium reports its WebGPU SwiftShader as vendor "google", architecture "swiftshader", a fallback adapter
+      expect(await p.textContent('#backend')).toMatch(
+        /^wasm \(passed over: webgpu: a fallback \(software\) adapter \(google swiftshader\), slower than wasm; webgl: a software renderer/,
+      );
+    } finally {
+      await webgpu.close();
+    }
+  });
+
   it('tells an unsupported browser apart from a broken model', async () => {
     const p = await context.newPage();
     try {

@@ -1,24 +1,18 @@
+import { fileURLToPath } from 'node:url';
 import { defineWorkspace } from 'vitest/config';
+import { backendProjects } from './vitest.shared';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
 
 /**
- * Every test runs on the wasm backend (the fast one on CPU machines). Files named
- * `*.numeric.test.ts` also run on the pure-JS cpu backend, so a backend difference shows.
+ * The root run (`npm test`, CI): every test once on the wasm backend, and the packages'
+ * `*.numeric.test.ts` again on cpu. Each package's vitest.config.ts runs the same split for its
+ * own tests alone; this file does not load those, so nothing runs twice.
  */
-export default defineWorkspace([
-  {
-    extends: './vitest.shared.ts',
-    test: {
-      name: 'wasm',
-      include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'tools/test/**/*.test.ts'],
-      env: { SYMSEQ_BACKEND: 'wasm' },
-    },
-  },
-  {
-    extends: './vitest.shared.ts',
-    test: {
-      name: 'cpu',
-      include: ['packages/*/test/**/*.numeric.test.ts'],
-      env: { SYMSEQ_BACKEND: 'cpu' },
-    },
-  },
-]);
+export default defineWorkspace(
+  backendProjects(
+    root,
+    ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'tools/test/**/*.test.ts'],
+    ['packages/*/test/**/*.numeric.test.ts'],
+  ),
+);

@@ -1,0 +1,326 @@
+// Fault injection: the built CLI is SIGKILLed at chosen moments of a small training run (during a
+// checkpoint write, the feature-cache build, the final files) and resumed with --resume; the final
+// weights must equal an uninterrupted run's byte for byte, and no command may trust a damaged file.
+// The kill comes from the process itself (SYMSEQ_FAULT, honoured by @symseq/data's writeFileAtomic), so
+// each kill point is exact and the suite deterministic. Needs the built CLI (npm run build).
+import '@tensorflow/tfjs-core/dist/base_side_effects';
+import { spawn } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { Rng } from '@symseq/nn';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { PNG } from 'pngjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { corpusCases, expectRefusal } from '../../../tools/malformed/expect-refusal';
+import { buildTrainConfig } from '../src/config';
+
+const cli = join(__dirname, '..', 'dist', 'cli.js');
+const root = mkdtempSync(join(tmpdir(), 'symseq-fault-'));
+const dataDir = join(root, 'data');
+const teacherDir = join(root, 'teacher');
+const configPath = join(root, 'config.json');
+
+interface Outcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: string;
+  err: string;
+}
+
+/** Runs the built CLI with `env` added; resolves with exit code or signal and the output. */
+function symseq(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [cli, ...args], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('error', fail);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      done({ code, signal, out, err });
+    });
+  });
+}
+
+/** 2 classes × (16 train + 4 test) 16×16 PNGs: class 0 reddish, class 1 bluish, seeded noise. */
+function writeDataset(): void {
+  const rng = new Rng(11);
+  for (const [split, n] of [
+    ['train', 16],
+    ['test', 4],
+  ] as const) {
+    for (const cls of ['c0', 'c1']) {
+      const folder = join(dataDir, split, cls);
+      mkdirSync(folder, { recursive: true });
+      for (let i = 0; i < n; i++) {
+        const png = new PNG({ width: 16, height: 16 });
+        for (let p = 0; p < 256; p++) {
+          const base = cls === 'c0' ? [200, 60, 40] : [40, 80, 200];
+          for (let c = 0; c < 3; c++) {
+            png.data[p * 4 + c] = Math.max(0, Math.min(255, Math.round(base[c] + 40 * rng.normal())));
+          }
+          png.data[p * 4 + 3] = 255;
+        }
+        writeFileSync(join(folder, `${String(i).padStart(3, '0')}.png`), PNG.sync.write(png));
+      }
+    }
+  }
+}
+
+/** A random-weight conv net as the teacher: 16×16×3 → 4×4×8 feature map ('feat'), saved as model.json + shard. */
+async function writeTeacher(): Promise<void> {
+  const model = tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({
+        inputShape: [16, 16, 3],
+        filters: 8,
+        kernelSize: 4,
+        strides: 4,
+        activation: 'relu',
+        name: 'feat',
+      }),
+    ],
+  });
+  const rng = new Rng(5);
+  model.setWeights(model.getWeights().map((w) => tf.tensor(rng.fill(w.size, 'normal'), w.shape)));
+  mkdirSync(teacherDir, { recursive: true });
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      writeFileSync(join(teacherDir, 'weights.bin'), Buffer.from(a.weightData as ArrayBuffer));
+      writeFileSync(
+        join(teacherDir, 'model.json'),
+        JSON.stringify({
+          format: 'layers-model',
+          modelTopology: a.modelTopology,
+          weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
+        }),
+      );
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  model.dispose();
+}
+
+// 32 train images, batch 8: 4 steps an epoch, 2 epochs; checkpoints at steps 3, 4, 6, 8.
+const CONFIG = {
+  name: 'fault',
+  seed: 3,
+  data: { dataset: 'imagefolder' },
+  teacher: { kind: 'mobilenet', inputSize: 16, tokensLayer: 'feat', batchSize: 16 },
+  cache: { dtype: 'float32' },
+  student: {
+    dModel: 16,
+    heads: 2,
+    vocabSize: 8,
+    maxLength: 4,
+    decoder: { layers: 1 },
+    encoder: { layers: 1 },
+    projector: { layers: 2, hiddenDim: 32, bottleneckDim: 8 },
+  },
+  objective: { lengths: [1, 2, 4] },
+  optim: { epochs: 2, batchSize: 8, lr: 3e-3, warmupEpochs: 0.5 },
+  eval: { lengths: [1, 2, 4], k: 5 },
+  checkpointEvery: 3,
+  logEvery: 1,
+};
+
+const trainArgs = (out: string, cacheDir: string, extra: string[] = []) => [
+  'train',
+  '--config',
+  configPath,
+  '--data-dir',
+  dataDir,
+  '--teacher',
+  teacherDir,
+  '--out',
+  out,
+  '--set',
+  `cache.dir=${cacheDir}`,
+  '--backend',
+  'wasm',
+  '--quiet',
+  ...extra,
+];
+
+/** Every file under `dir`, relative, sorted. */
+function files(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(relative(dir, p));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/** The training lines of metrics.jsonl without their wall-clock field: step, lr and every loss term. */
+function metricSteps(run: string): Record<string, unknown>[] {
+  return readFileSync(join(run, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((r) => typeof r.step === 'number' && typeof r.total === 'number')
+    .map(({ time: _time, ...rest }) => rest);
+}
+
+const ready = existsSync(cli);
+if (!ready) console.warn(`skipping the fault-injection suite: ${cli} is not built (npm run build)`);
+
+describe.skipIf(!ready)('fault injection: SIGKILL at chosen moments, then --resume', () => {
+  const refRun = join(root, 'runs', 'reference');
+  const sharedCache = join(root, 'cache-shared');
+  let reference: { weights: Buffer; steps: Record<string, unknown>[] };
+
+  beforeAll(async () => {
+    writeDataset();
+    await writeTeacher();
+    writeFileSync(configPath, JSON.stringify(CONFIG, null, 2));
+    const r = await symseq(trainArgs(refRun, sharedCache));
+    expect(r.code, r.err).toBe(0);
+    reference = {
+      weights: readFileSync(join(refRun, 'student.safetensors')),
+      steps: metricSteps(refRun),
+    };
+    expect(reference.steps.map((s) => s.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  }, 300_000);
+
+  /** After a kill: `eval` on the run must refuse cleanly or succeed, never crash or trust a half-written pair. */
+  async function expectNoTrustInPartialRun(run: string): Promise<void> {
+    const r = await symseq(['eval', '--run', run, '--backend', 'wasm', '--quiet']);
+    expect(r.signal).toBeNull();
+    expect(r.code, `eval on a killed run must refuse: ${r.out}`).not.toBe(0);
+    expect(r.err).toMatch(/student\.(json|safetensors)/);
+    expect(r.err).not.toMatch(/\n\s+at /);
+  }
+
+  /** Resume until done; the final weights and the metrics equal the uninterrupted run's. */
+  async function resumeAndCompare(run: string, cacheDir: string): Promise<Outcome> {
+    const r = await symseq(trainArgs(run, cacheDir, ['--resume']));
+    expect(r.signal).toBeNull();
+    expect(r.code, r.err).toBe(0);
+    expect(readFileSync(join(run, 'student.safetensors')).equals(reference.weights)).toBe(true);
+    expect(metricSteps(run)).toEqual(reference.steps);
+    // Killed writes left temporary files; the resumed run's writes swept them.
+    expect(files(run).filter((f) => /\.tmp-/.test(f))).toEqual([]);
+    expect(files(cacheDir).filter((f) => /\.tmp-/.test(f))).toEqual([]);
+    return r;
+  }
+
+  async function killAt(fault: string, run: string, cacheDir: string): Promise<Outcome> {
+    const r = await symseq(trainArgs(run, cacheDir), { SYMSEQ_FAULT: fault });
+    expect(r.signal, `the run was meant to die at ${fault}: ${r.err}`).toBe('SIGKILL');
+    return r;
+  }
+
+  it('during the feature-cache build (shard written, not yet renamed)', async () => {
+    const run = join(root, 'runs', 'cache-kill');
+    const cacheDir = join(root, 'cache-kill');
+    await killAt('before-rename:shard-*.bin', run, cacheDir);
+    const left = files(cacheDir);
+    expect(left.some((f) => /\.shard-\d+\.bin\.tmp-/.test(f))).toBe(true);
+    expect(left.some((f) => /(^|\/)shard-\d+\.bin$/.test(f))).toBe(false);
+    await expectNoTrustInPartialRun(run);
+    await resumeAndCompare(run, cacheDir);
+  });
+
+  it('during the decoded-pixel cache write', async () => {
+    const run = join(root, 'runs', 'pixels-kill');
+    const cacheDir = join(root, 'cache-pixels');
+    await killAt('before-rename:pixels-*.bin', run, cacheDir);
+    expect(files(cacheDir).some((f) => /\.pixels-.*\.bin\.tmp-/.test(f))).toBe(true);
+    await resumeAndCompare(run, cacheDir);
+  });
+
+  it('in the middle of a checkpoint (its weights written, its state not)', async () => {
+    const run = join(root, 'runs', 'ckpt-mid');
+    await killAt('after-rename:step-*.student.safetensors#2', run, sharedCache);
+    // The second checkpoint (step 4) has weights only; the first (step 3) is whole.
+    const ck = files(join(run, 'checkpoints'));
+    expect(ck).toContain('step-0000004.student.safetensors');
+    expect(ck.filter((f) => f.startsWith('step-0000004.')).length).toBeLessThan(
+      ck.filter((f) => f.startsWith('step-0000003.')).length,
+    );
+    await expectNoTrustInPartialRun(run);
+    await resumeAndCompare(run, sharedCache);
+  });
+
+  it('while writing the checkpoint pointer (latest.json half-written)', async () => {
+    const run = join(root, 'runs', 'ckpt-pointer');
+    await killAt('before-rename:latest.json#3', run, sharedCache);
+    await resumeAndCompare(run, sharedCache);
+  });
+
+  it('between the final weights and their JSON', async () => {
+    const run = join(root, 'runs', 'final-pair');
+    await killAt('after-rename:student.safetensors', run, sharedCache);
+    expect(existsSync(join(run, 'student.safetensors'))).toBe(true);
+    expect(existsSync(join(run, 'student.json'))).toBe(false);
+    await expectNoTrustInPartialRun(run);
+    await resumeAndCompare(run, sharedCache);
+  });
+
+  it('twice: a resumed run killed again mid-checkpoint resumes to the same weights', async () => {
+    const run = join(root, 'runs', 'double');
+    await killAt('after-rename:latest.json#2', run, sharedCache);
+    const again = await symseq(trainArgs(run, sharedCache, ['--resume']), {
+      SYMSEQ_FAULT: 'before-rename:step-*.student.json#2',
+    });
+    expect(again.signal).toBe('SIGKILL');
+    await resumeAndCompare(run, sharedCache);
+  });
+
+  it('a damaged newest checkpoint is not trusted: --resume falls back to the older one', async () => {
+    const run = join(root, 'runs', 'damaged');
+    await killAt('after-rename:latest.json#3', run, sharedCache);
+    // Checkpoints of steps 4 and 6 are kept; cut the newest one's weights in half.
+    const newest = join(run, 'checkpoints', 'step-0000006.student.safetensors');
+    truncateSync(newest, Math.floor(statSync(newest).size / 2));
+    const r = await resumeAndCompare(run, sharedCache);
+    expect(`${r.out}\n${r.err}`).toMatch(/step-0000006[\s\S]*falling back to step-0000004/);
+  });
+});
+
+describe.skipIf(!ready)('train --config on the malformed corpus', () => {
+  const corpus = join(root, 'corpus');
+  for (const c of corpusCases(corpus, 'train-config')) {
+    it(relative(corpus, c.path), async () => {
+      if (c.expect === null) {
+        expect(buildTrainConfig({ config: c.path }).optim.epochs).toBe(1);
+        return;
+      }
+      const out = join(root, 'config-runs', relative(corpus, c.path));
+      let outcome: Outcome | undefined;
+      await expectRefusal(c, async () => {
+        outcome = await symseq(['train', '--config', c.path, '--out', out, '--backend', 'wasm']);
+        if (outcome.code !== 0) throw new Error(outcome.err);
+      });
+      expect(outcome!.code).toBe(1);
+      // Refused before anything was written: no run folder.
+      expect(existsSync(out)).toBe(false);
+    });
+  }
+});

@@ -30,70 +30,58 @@ export function positiveInt(name, text) {
 }
 
 /**
- * The CPU preset's student (apps/trainer/configs/cpu.json, completed as the trainer's
- * studentConfigFor() does for the `features` objective on MobileNet tokens), its optimizer, and
- * apps/trainer/src/train.ts's training step. Call after useBackend().
+ * The CPU preset's student (apps/trainer/configs/cpu.json, completed by the trainer's own
+ * studentConfigFor() for the `features` objective on MobileNet tokens), its objective and the
+ * trainer's own TrainStep (apps/trainer/src/train-step.ts): what `symseq train` runs, not a copy.
+ * Imports the BUILT trainer library (apps/trainer/dist/index.js). Call after useBackend().
  */
 export async function createStudentBench() {
   const { Student } = await import('@symseq/decoder');
-  const { FeatureRegressionLoss, MultiLengthLoss } = await import('@symseq/loss');
-  const preset = JSON.parse(readFileSync(join(root, 'apps/trainer/configs/cpu.json'), 'utf8'));
-  const lengths = [...preset.objective.lengths];
-  const config = {
-    ...preset.student,
-    teacherDim: TEACHER_DIM,
-    lengths,
-    projector: { ...preset.student.projector, outDim: TEACHER_DIM }, // `features`: K = pooled dim
-  };
-  const optim = { auxWeight: 1, ...preset.optim }; // auxWeight: the trainer config's default
+  const { FeaturesObjective } = await import('@symseq/loss');
+  const { resolveTrainConfig, studentConfigFor, TrainStep } = await import('../apps/trainer/dist/index.js');
+  const preset = resolveTrainConfig(
+    JSON.parse(readFileSync(join(root, 'apps/trainer/configs/cpu.json'), 'utf8')),
+    'apps/trainer/configs/cpu.json',
+  );
+  const config = studentConfigFor(preset, { tokenDim: TEACHER_DIM, pooledDim: TEACHER_DIM });
+  const optim = { auxWeight: preset.objective.auxWeight, ...preset.optim };
 
   const student = new Student(config, { seed: 0 });
-  const variables = student.trainableVariables();
-  const decayed = new Set(variables.filter((v) => v.rank >= 2));
+  const objective = new FeaturesObjective(preset.objective.features, {
+    lengths: [...preset.objective.lengths],
+    weights: preset.objective.weights,
+    pooledDim: TEACHER_DIM,
+  });
+  const step = new TrainStep(student, objective, {
+    lr: optim.lr,
+    weightDecay: optim.weightDecay,
+    clipGrad: optim.clipGrad,
+    auxWeight: optim.auxWeight,
+    regularizer: preset.objective.regularizer,
+  });
+  const variables = step.trainableVariables();
   const params = {
     trainable: variables.reduce((n, v) => n + v.size, 0),
     total: student.store.numParams(),
     byName: Object.fromEntries(student.store.names().map((n) => [n, student.store.get(n).size])),
   };
-  const multi = new MultiLengthLoss({ lengths, weights: preset.objective.weights });
-  const featureLoss = new FeatureRegressionLoss({ kind: 'cosine' });
-  const optimizer = tf.train.adam(optim.lr, 0.9, 0.999, 1e-8);
+  const lengths = [...preset.objective.lengths];
 
-  /** The loss of apps/trainer/src/train.ts (`features` objective); call inside variableGrads. */
-  const loss = (tokens, pooled, step) => {
-    const out = student.forward(tokens, { mode: 'train', step, lengths: [...lengths] });
-    const byLength = new Map(out.prefixes.map((p) => [p.length, p.projection]));
-    const r = multi.aggregate(byLength, (s) => featureLoss.compute(s, pooled));
-    return tf.add(r.total, tf.mul(out.auxLoss, optim.auxWeight));
-  };
+  /** The trainer's loss (call inside variableGrads); `pooled` are the `features` objective's targets. */
+  const loss = (tokens, pooled, i) => step.loss(tokens, pooled, i);
 
   /** Clip, Adam, decoupled weight decay on matrices: the rest of the trainer's step. */
-  const update = (grads) => {
-    const clipped = optim.clipGrad > 0 ? clipByGlobalNorm(grads, optim.clipGrad) : grads;
-    optimizer.applyGradients(clipped);
-    if (optim.weightDecay > 0) {
-      for (const v of decayed) v.assign(tf.mul(v, 1 - optim.lr * optim.weightDecay));
-    }
-  };
+  const update = (grads) => step.update(grads, undefined, optim.lr);
 
-  /** One training step as apps/trainer/src/train.ts runs it; returns the loss (read back, as there). */
-  const trainStep = (tokens, pooled, step) => {
-    const lossT = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => loss(tokens, pooled, step), variables);
-      update(grads);
-      return value;
-    });
-    const v = lossT.dataSync()[0];
-    lossT.dispose();
-    return v;
-  };
+  /** One training step exactly as the trainer runs it; returns the loss (read back, as there). */
+  const trainStep = (tokens, pooled, i) => step.run({ tokens, pooled }, i, optim.lr).total;
 
   /**
    * Inference forward. The wasm and cpu backends run every kernel synchronously, so the outputs
    * exist when forward returns; only the small symbols tensor is read back (as `encode` users do).
    */
   const inference = (tokens) => {
-    const out = student.forward(tokens, { mode: 'inference', lengths: [...lengths] });
+    const out = student.forward(tokens, { mode: 'inference', lengths });
     out.decoder.symbols.dataSync();
     tf.dispose(out);
   };
@@ -105,18 +93,6 @@ export async function createStudentBench() {
   });
 
   return { student, config, optim, params, variables, loss, update, trainStep, inference, inputs };
-}
-
-/** As apps/trainer/src/train.ts (a private function there). */
-function clipByGlobalNorm(grads, maxNorm) {
-  return tf.tidy(() => {
-    const sq = Object.values(grads).map((g) => tf.sum(tf.square(g)));
-    const norm = tf.sqrt(tf.addN(sq));
-    const scale = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
-    const out = {};
-    for (const [k, g] of Object.entries(grads)) out[k] = tf.mul(g, scale);
-    return out;
-  });
 }
 
 /** CPU time of this process in ms (user + system, all threads): unlike wall time, it does not

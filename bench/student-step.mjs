@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Speed of the symbolic student (the CPU preset's config) on TensorFlow.js, one thread:
-// (a) one training step as apps/trainer/src/train.ts runs it, (b) inference forward, and op
+// (a) one training step (the trainer's own TrainStep, apps/trainer/src/train-step.ts), (b) inference forward, and op
 // microbenchmarks (bench/micro-ops.json: matMul 256³ and the student's shapes). Prints one JSON
 // object. Peer: bench/student_step.py (PyTorch). Imports the BUILT packages (dist/): run
 // `npx turbo run build` first, or use bench/run.sh.

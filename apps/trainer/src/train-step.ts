@@ -56,34 +56,56 @@ export class TrainStep {
 
   /** Runs step number `step` (0-based) at learning rate `lr`; returns its losses. */
   run(batch: TrainBatch, step: number, lr: number): StepValues {
-    const { objective, student } = this;
-    this.optimizer.learningRate = lr;
-    const perLengthT: Record<number, tf.Scalar> = {};
-    let auxT: tf.Scalar | undefined;
+    const kept: Record<string, tf.Scalar> = {};
     const lossT = tf.tidy(() => {
-      const targets = objective.targets({ pooled: batch.pooled }, step);
-      const { value, grads } = tf.variableGrads(() => {
-        const out = student.forward(batch.tokens, { mode: 'train', step, lengths: [...objective.lengths] });
-        const r = objective.loss(new Map(out.prefixes.map((p) => [p.length, p.projection])), targets);
-        let total = tf.add(r.total, tf.mul(out.auxLoss, this.options.auxWeight));
-        if (this.regularizer) {
-          // Logits [B, L, V]; the regulariser's `input` option says how to read them (default logits).
-          total = tf.add(total, this.regularizer.compute(tf.stack(out.decoder.logits, 1)).total);
-        }
-        for (const [l, t] of Object.entries(r.perLength)) perLengthT[Number(l)] = tf.keep(t);
-        auxT = tf.keep(out.auxLoss as tf.Scalar);
-        return total as tf.Scalar;
-      }, this.variables);
-      const clipped = this.options.clipGrad > 0 ? clipByGlobalNorm(grads, this.options.clipGrad) : grads;
-      this.optimizer.apply(clipped);
-      objective.update(targets);
+      const targets = this.objective.targets({ pooled: batch.pooled }, step);
+      const { value, grads } = tf.variableGrads(
+        () => this.loss(batch.tokens, targets, step, kept),
+        this.variables,
+      );
+      this.update(grads, targets, lr);
       return value;
     });
     const values: StepValues = { total: lossT.dataSync()[0] };
-    for (const [l, t] of Object.entries(perLengthT)) values[`len${l}`] = t.dataSync()[0];
-    if (auxT) values.aux = auxT.dataSync()[0];
-    tf.dispose([lossT, auxT, ...Object.values(perLengthT)]);
+    for (const [k, t] of Object.entries(kept)) values[k] = t.dataSync()[0];
+    tf.dispose([lossT, ...Object.values(kept)]);
     return values;
+  }
+
+  /**
+   * The training loss of the student reading `tokens` against the objective's `targets` (call it
+   * inside a gradient tape): objective loss over the prefix lengths + auxWeight · discretizer aux
+   * loss (+ regulariser). `keep`, when given, receives the per-length terms (`len<l>`) and `aux`.
+   */
+  loss(tokens: tf.Tensor3D, targets: unknown, step: number, keep?: Record<string, tf.Scalar>): tf.Scalar {
+    const { objective, student } = this;
+    const out = student.forward(tokens, { mode: 'train', step, lengths: [...objective.lengths] });
+    const r = objective.loss(new Map(out.prefixes.map((p) => [p.length, p.projection])), targets);
+    let total = tf.add(r.total, tf.mul(out.auxLoss, this.options.auxWeight));
+    if (this.regularizer) {
+      // Logits [B, L, V]; the regulariser's `input` option says how to read them (default logits).
+      total = tf.add(total, this.regularizer.compute(tf.stack(out.decoder.logits, 1)).total);
+    }
+    if (keep) {
+      for (const [l, t] of Object.entries(r.perLength)) keep[`len${l}`] = tf.keep(t);
+      keep.aux = tf.keep(out.auxLoss as tf.Scalar);
+    }
+    return total as tf.Scalar;
+  }
+
+  /** The update from gradients (keyed by variable name): global-norm clip, Adam(W) at `lr`, then the objective's own update. */
+  update(grads: tf.NamedTensorMap, targets: unknown, lr: number = this.optimizer.learningRate): void {
+    this.optimizer.learningRate = lr;
+    tf.tidy(() => {
+      const clipped = this.options.clipGrad > 0 ? clipByGlobalNorm(grads, this.options.clipGrad) : grads;
+      this.optimizer.apply(clipped);
+    });
+    this.objective.update(targets);
+  }
+
+  /** The variables the optimizer updates, in its order. */
+  trainableVariables(): tf.Variable[] {
+    return this.variables;
   }
 
   state(): StateDict {

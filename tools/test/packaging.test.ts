@@ -14,13 +14,15 @@ describe.each(packages)('@symseq/%s as published', (dir) => {
   const pkg = JSON.parse(readFileSync(`${root}packages/${dir}/package.json`, 'utf8'));
   const run = (args: string[]) => execFileSync('node', args, { cwd: root, encoding: 'utf8' });
 
-  test('npm pack contains dist, README and LICENSE only', () => {
+  test('npm pack contains dist, README, CHANGELOG and LICENSE only', () => {
     const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
       cwd: `${root}packages/${dir}`,
       encoding: 'utf8',
     });
     const files: string[] = JSON.parse(out)[0].files.map((f: { path: string }) => f.path);
-    const unexpected = files.filter((f) => !/^(dist\/.+|README\.md|LICENSE|package\.json)$/.test(f));
+    const unexpected = files.filter(
+      (f) => !/^(dist\/.+|README\.md|CHANGELOG\.md|LICENSE|package\.json)$/.test(f),
+    );
     expect(unexpected).toEqual([]);
     for (const f of [
       'README.md',

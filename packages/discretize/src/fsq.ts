@@ -12,11 +12,15 @@ export const FSQConfigSchema = z
     levels: z.array(z.number().int().min(2)).min(1),
     /** Input/output size D; when it differs from levels.length, learned projections map D → d → D. */
     dim: z.number().int().positive().optional(),
-    /** Margin that keeps the bounded value off the rounding boundary at the ends (paper: 1e-3). */
+    /** Margin of the bound h = (L − 1)(1 + eps)/2 (1e-3 as the paper); eps·(L − 1) < 1 keeps ẑ on the L levels. */
     eps: z.number().min(0).lt(1).default(1e-3),
     checkFinite: z.boolean().default(true),
   })
   .strict()
+  .refine((c) => c.eps * (Math.max(...c.levels) - 1) < 1, {
+    message: 'eps · (largest level − 1) must be < 1, or the bound reaches past the outermost level',
+    path: ['eps'],
+  })
   .refine((c) => c.levels.reduce((a, b) => a * b, 1) <= 2 ** 31 - 1, {
     message: 'the product of levels (number of codes) must fit in int32',
     path: ['levels'],
@@ -25,8 +29,10 @@ export type FSQConfig = z.input<typeof FSQConfigSchema>;
 
 /**
  * Finite scalar quantization (Mentzer et al. 2023), codebook-free. Each of d = levels.length
- * dimensions is bounded, ẑ_i = tanh(z_i + shift_i)·h_i − offset_i with h_i = (L_i − 1)(1 − eps)/2,
- * offset_i = 0.5 for even L_i (else 0), shift_i = atanh(offset_i / h_i), then rounded to an integer
+ * dimensions is bounded, ẑ_i = tanh(z_i + shift_i)·h_i − offset_i with h_i = (L_i − 1)(1 + eps)/2,
+ * offset_i = 0.5 for even L_i (else 0), shift_i = atanh(offset_i / h_i) (so z = 0 maps to 0; with the
+ * paper's (1 − eps) h < offset for L = 2 and atanh is NaN, hence (1 + eps) as in lucidrains'
+ * vector-quantize-pytorch; ẑ still rounds to the L_i levels only), then rounded to an integer
  * and divided by ⌊L_i/2⌋, so codes lie in [−1, 1]. index = Σ digit_i·Π_{j<i} L_j (mixed radix),
  * digit_i = round(ẑ_i) + ⌊L_i/2⌋ ∈ [0, L_i).
  * Gradient estimator: straight-through rounding (d round/dx = 1), so dL/dz = dL/dcode·h_i(1 − tanh²)/⌊L_i/2⌋.
@@ -64,7 +70,7 @@ export class FSQ implements Discretizer {
       this.projectIn = new Linear(scope.scope('projectIn'), dim, d, { init: init.xavierUniform });
       this.projectOut = new Linear(scope.scope('projectOut'), d, dim, { init: init.xavierUniform });
     }
-    const halfL = L.map((l) => ((l - 1) * (1 - eps)) / 2);
+    const halfL = L.map((l) => ((l - 1) * (1 + eps)) / 2);
     const offset = L.map((l) => (l % 2 === 0 ? 0.5 : 0));
     const basis: number[] = [];
     let acc = 1;

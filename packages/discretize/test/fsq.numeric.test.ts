@@ -6,9 +6,12 @@ import { expectClose, rows, values } from './helpers';
 
 const EPS = 1e-3;
 
-/** FSQ of one value on one axis with L levels, in float64, straight from the paper's definition. */
+/**
+ * FSQ of one value on one axis with L levels, in float64, from the definition (Mentzer et al. 2023, with
+ * the bound h = (L − 1)(1 + eps)/2 of lucidrains' vector-quantize-pytorch, where atanh(offset/h) exists for L = 2).
+ */
 function fsqScalar(z: number, L: number) {
-  const halfL = ((L - 1) * (1 - EPS)) / 2;
+  const halfL = ((L - 1) * (1 + EPS)) / 2;
   const offset = L % 2 === 0 ? 0.5 : 0;
   const shift = Math.atanh(offset / halfL);
   const bounded = Math.tanh(z + shift) * halfL - offset;
@@ -66,6 +69,30 @@ describe('FSQ', () => {
     const expected = Z.flatMap((row, n) => row.map((z, i) => W[n][i] * fsqScalar(z, LEVELS[i]).dCode));
     expectClose(g, expected, 1e-5, 1e-7);
     expect(values(g).every((v) => v !== 0)).toBe(true);
+  });
+
+  test('two levels: both codes are reached and nothing is NaN', () => {
+    const fsq = new FSQ({ levels: [2, 3] });
+    const z = [
+      [-6, -3],
+      [-4.5, 0],
+      [0, 3],
+      [3, 0.4],
+    ];
+    const r = fsq.discretize(tf.tensor2d(z));
+    const expected = z.map((row) => row.map((v, i) => fsqScalar(v, [2, 3][i])));
+    expect(expected.flat().every((e) => Number.isFinite(e.bounded))).toBe(true);
+    // L = 2: codes −1 and 0 (÷ ⌊2/2⌋ = 1). The shift atanh(0.5/h) ≈ 3.8 maps z = 0 to ẑ = 0 (code 0),
+    // so the boundary ẑ = −0.5 sits at z = −3.8.
+    expect(expected.map((row) => row[0].code)).toEqual([-1, -1, 0, 0]);
+    expectClose(
+      r.output,
+      expected.flatMap((row) => row.map((e) => e.code)),
+      0,
+      1e-7,
+    );
+    expect(values(r.indices)).toEqual(expected.map((row) => row[0].digit + 2 * row[1].digit));
+    expect(() => new FSQ({ levels: [8], eps: 0.2 })).toThrow(/eps: eps · \(largest level − 1\) must be < 1/);
   });
 
   test('indices round-trip: index → code → index over the whole codebook, and the code table', () => {

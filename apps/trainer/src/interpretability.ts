@@ -258,12 +258,12 @@ export function interpretabilityMarkdown(r: Interpretability): string {
   if (r.faithfulness) {
     const f = r.faithfulness;
     out.push(
-      `**Faithfulness** (deletion test: occlude the ${f.cells} of ${f.grid[0] * f.grid[1]} grid cells symbol t attends to most, or ${f.cells} random cells, with the image's mean colour; re-run teacher + student; how often does symbol t change?), ${f.imagesPerClass} test images per class, ${f.attended.n} tests each:`,
+      `**Faithfulness** (deletion test: occlude the ${f.cells} of ${f.grid[0] * f.grid[1]} grid cells symbol t attends to most, or ${f.cells} random cells, with the image's mean colour; re-run teacher + student; how often does symbol t change? The decoder is autoregressive, so a change of an earlier symbol can carry over: the right-hand columns count only tests whose symbols before t stayed), ${f.imagesPerClass} test images per class, ${f.attended.n} tests each:`,
       '',
-      '| occluded region | symbol changed | 95% CI |',
-      '|---|---:|---:|',
-      `| most attended | ${pct(f.attended.rate)} | ${interval(f.attended.ci, pct)} |`,
-      `| random, same area | ${pct(f.random.rate)} | ${interval(f.random.ci, pct)} |`,
+      '| occluded region | symbol changed | 95% CI | changed, earlier symbols kept | 95% CI | tests with earlier symbols kept |',
+      '|---|---:|---:|---:|---:|---:|',
+      `| most attended | ${pct(f.attended.rate)} | ${interval(f.attended.ci, pct)} | ${pct(f.attendedPrefixKept.rate)} | ${interval(f.attendedPrefixKept.ci, pct)} | ${f.attendedPrefixKept.n} |`,
+      `| random, same area | ${pct(f.random.rate)} | ${interval(f.random.ci, pct)} | ${pct(f.randomPrefixKept.rate)} | ${interval(f.randomPrefixKept.ci, pct)} | ${f.randomPrefixKept.n} |`,
       '',
       `| position | ${f.perPosition.map((p) => `P${p.position + 1}`).join(' | ')} |`,
       `|---|${f.perPosition.map(() => '---:').join('|')}|`,

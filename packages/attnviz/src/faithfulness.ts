@@ -56,6 +56,12 @@ export interface FaithfulnessResult {
   attended: ChangeRate;
   /** Occluding as many cells drawn at random: how often symbol t changes. */
   random: ChangeRate;
+  /**
+   * The same, counting only tests in which symbols 0 … t − 1 stayed as they were: a change of
+   * symbol t there comes from the occlusion itself, not from an earlier symbol that changed.
+   */
+  attendedPrefixKept: ChangeRate;
+  randomPrefixKept: ChangeRate;
   perPosition: Array<{ position: number; attended: number; random: number; n: number }>;
   /** [image · L + t]: 1 changed, 0 unchanged, −1 position not tested. */
   changes: { attended: Int8Array; random: Int8Array };
@@ -99,7 +105,11 @@ export async function occlusionFaithfulness(
   const random = new Int8Array(maps.batch * L).fill(-1);
 
   // Tests are queued and run in batches; each remembers which image, position and kind it is.
-  let queue: { image: OccludedImage; b: number; t: number; kind: Int8Array }[] = [];
+  // 1 where symbols 0 … t − 1 came out unchanged: then a change of symbol t is its own, not inherited
+  // from an earlier symbol through the autoregressive decoder.
+  const attendedPrefix = new Int8Array(maps.batch * L).fill(-1);
+  const randomPrefix = new Int8Array(maps.batch * L).fill(-1);
+  let queue: { image: OccludedImage; b: number; t: number; kind: Int8Array; prefix: Int8Array }[] = [];
   const flush = async () => {
     if (!queue.length) return;
     const batch = queue;
@@ -112,6 +122,9 @@ export async function occlusionFaithfulness(
     }
     batch.forEach((q, i) => {
       q.kind[q.b * L + q.t] = out[i * L + q.t] === symbols[q.b * L + q.t] ? 0 : 1;
+      let kept = 1;
+      for (let k = 0; k < q.t; k++) if (out[i * L + k] !== symbols[q.b * L + k]) kept = 0;
+      q.prefix[q.b * L + q.t] = kept;
     });
   };
   for (let b = 0; b < images.length; b++) {
@@ -124,24 +137,32 @@ export async function occlusionFaithfulness(
     }
     for (const t of positions) {
       const map = maps.data.subarray((b * L + t) * hw, (b * L + t + 1) * hw);
-      queue.push({ image: occludeCells(image, grid, topCells(map, cells), cfg.fill), b, t, kind: attended });
+      queue.push({
+        image: occludeCells(image, grid, topCells(map, cells), cfg.fill),
+        b,
+        t,
+        kind: attended,
+        prefix: attendedPrefix,
+      });
       queue.push({
         image: occludeCells(image, grid, randomCells(rng, hw, cells), cfg.fill),
         b,
         t,
         kind: random,
+        prefix: randomPrefix,
       });
       if (queue.length >= cfg.batchSize) await flush();
     }
   }
   await flush();
 
-  const rate = (kind: Int8Array): ChangeRate => {
+  const rate = (kind: Int8Array, only?: Int8Array): ChangeRate => {
     // per image: changed tests and tests, for the bootstrap over images
     const changed = new Float64Array(maps.batch);
     const tests = new Float64Array(maps.batch);
     for (let b = 0; b < maps.batch; b++) {
       for (const t of positions) {
+        if (only && only[b * L + t] !== 1) continue;
         tests[b]++;
         changed[b] += kind[b * L + t];
       }
@@ -165,7 +186,7 @@ export async function occlusionFaithfulness(
     return {
       rate: total(() => 1),
       ci: [quantile(sorted, (1 - cfg.level) / 2), quantile(sorted, 1 - (1 - cfg.level) / 2)],
-      n: maps.batch * positions.length,
+      n: tests.reduce((a, v) => a + v, 0),
     };
   };
   const perPosition = positions.map((position) => {
@@ -184,6 +205,8 @@ export async function occlusionFaithfulness(
     positions,
     attended: rate(attended),
     random: rate(random),
+    attendedPrefixKept: rate(attended, attendedPrefix),
+    randomPrefixKept: rate(random, randomPrefix),
     perPosition,
     changes: { attended, random },
   };

@@ -83,6 +83,13 @@ describe('occlusionFaithfulness', () => {
     expect(r.random.ci[1]).toBeGreaterThan(r.random.rate);
     expect(r.random.ci[1]).toBeLessThan(0.2);
     expect(r.perPosition.map((p) => p.attended)).toEqual([1, 1]);
+    // Counting only tests whose earlier symbols stayed: the attended cell never touches key 0 when
+    // t = 1, so all 400 count and all change. A random cell at t = 1 spoils the prefix when it is
+    // key 0 (1/16 of 200 tests) and otherwise changes symbol 1 with probability 1/15: about
+    // 200 + 187.5 tests and 12.5 + 12.5 changes.
+    expect([r.attendedPrefixKept.rate, r.attendedPrefixKept.n]).toEqual([1, 400]);
+    expect(Math.abs(r.randomPrefixKept.n - 387.5)).toBeLessThan(12);
+    expect(Math.abs(r.randomPrefixKept.rate * r.randomPrefixKept.n - 25)).toBeLessThan(14);
     // 2 tests × 2 positions × 200 images in batches of ≤ 50
     expect(calls.reduce((a, b) => a + b, 0)).toBe(800);
     expect(Math.max(...calls)).toBe(50);

@@ -145,6 +145,31 @@ describe('Adam', () => {
     second.dispose();
   });
 
+  test('why tfjs resume drifted: its setWeights recomputes accBeta as pow(β, t + 1), not the running product', async () => {
+    // After 20 updates tfjs holds accBeta2 = β2·β2·…(21 factors) in float32; setWeights writes pow(β2, 21).
+    const v = makeVars(4);
+    const theirs = tf.train.adam(1e-2, 0.9, 0.999, 1e-8);
+    for (let s = 0; s < 20; s++) {
+      const g = gradsFor(v, s);
+      theirs.applyGradients(g as unknown as Record<string, tf.Variable>);
+      tf.dispose(Object.values(g));
+    }
+    let product = Math.fround(0.999);
+    for (let i = 0; i < 20; i++) product = Math.fround(product * Math.fround(0.999));
+    const recomputed = tf.pow(0.999, 21).dataSync()[0];
+    expect(recomputed).not.toBe(product); // the two differ in the last bits: the drift of issue #11
+    const ours = new Adam(v.map((x, i) => [`p${i}`, x]));
+    for (let s = 0; s < 20; s++) {
+      const g = gradsFor(v, s);
+      ours.apply(g);
+      tf.dispose(Object.values(g));
+    }
+    expect((ours.state().accBeta2 as { data: Float32Array }).data[0]).toBe(product);
+    ours.dispose();
+    theirs.dispose();
+    tf.dispose(v);
+  });
+
   test('load() names the slot that is missing, misshapen or unknown', () => {
     const v = tf.variable(tf.zeros([2, 3]));
     const opt = new Adam([['enc.w', v]]);

@@ -5,7 +5,9 @@
 // each kill point is exact and the suite deterministic. Needs the built CLI (npm run build).
 import '@tensorflow/tfjs-core/dist/base_side_effects';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -301,6 +303,69 @@ describe.skipIf(!ready)('fault injection: SIGKILL at chosen moments, then --resu
     truncateSync(newest, Math.floor(statSync(newest).size / 2));
     const r = await resumeAndCompare(run, sharedCache);
     expect(`${r.out}\n${r.err}`).toMatch(/step-0000006[\s\S]*falling back to step-0000004/);
+  });
+  it('when every checkpoint is damaged, --resume refuses, naming each file and what is wrong', async () => {
+    const run = join(root, 'runs', 'all-damaged');
+    // Killed after step 6's pointer, before pruning: checkpoints of steps 3, 4 and 6 are on disk.
+    await killAt('after-rename:latest.json#3', run, sharedCache);
+    const ck = join(run, 'checkpoints');
+    const steps = files(ck)
+      .map((f) => /^(step-\d+)\.state\.json$/.exec(f)?.[1])
+      .filter((x): x is string => x !== undefined);
+    expect(steps).toEqual(['step-0000003', 'step-0000004', 'step-0000006']);
+    const damaged = [
+      `${steps[0]}.student.json`, // valid JSON of the wrong shape
+      `${steps[1]}.student.safetensors`, // cut in half
+      `${steps[2]}.state.json`, // cut mid-JSON
+    ];
+    writeFileSync(join(ck, damaged[0]), '[]');
+    truncateSync(join(ck, damaged[1]), Math.floor(statSync(join(ck, damaged[1])).size / 2));
+    writeFileSync(join(ck, damaged[2]), '{"format": ');
+    const r = await symseq(trainArgs(run, sharedCache, ['--resume']));
+    expect(r.signal).toBeNull();
+    expect(r.code, r.out).toBe(1);
+    for (const f of damaged) expect(r.err).toContain(f);
+    expect(r.err).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(run, 'student.json'))).toBe(false);
+  });
+
+  it('a final student whose weights share bytes (checksum made to match) is refused by eval and encode', async () => {
+    const run = join(root, 'runs', 'overlap');
+    cpSync(refRun, run, { recursive: true });
+    // Point the second of two same-size tensors at the first one's bytes (issue: fc2 sharing fc1's bytes).
+    const path = join(run, 'student.safetensors');
+    const bytes = readFileSync(path);
+    const n = Number(bytes.readBigUInt64LE(0));
+    const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<
+      string,
+      { data_offsets: [number, number] }
+    >;
+    const names = Object.keys(header).filter((k) => k !== '__metadata__');
+    const size = (k: string) => header[k].data_offsets[1] - header[k].data_offsets[0];
+    const [a, b] = names
+      .flatMap((x, i) => names.slice(i + 1).map((y) => [x, y]))
+      .find(([x, y]) => size(x) === size(y))!;
+    header[b].data_offsets = [...header[a].data_offsets];
+    const text = Buffer.from(JSON.stringify(header).padEnd(n, ' '));
+    expect(text.length).toBe(n);
+    const forged = Buffer.concat([bytes.subarray(0, 8), text, bytes.subarray(8 + n)]);
+    writeFileSync(path, forged);
+    const jsonPath = join(run, 'student.json');
+    const json = JSON.parse(readFileSync(jsonPath, 'utf8'));
+    json.meta.weightsSha256 = createHash('sha256').update(forged).digest('hex');
+    writeFileSync(jsonPath, JSON.stringify(json, null, 2));
+    const image = join(dataDir, 'test', 'c0', '000.png');
+    for (const args of [
+      ['eval', '--run', run, '--backend', 'wasm', '--quiet'],
+      ['encode', '--run', run, image, '--backend', 'wasm'],
+    ]) {
+      const r = await symseq(args);
+      expect(r.code, `${args[0]}: ${r.out}`).toBe(1);
+      expect(r.err).toContain('student.safetensors');
+      const either = `(${[a, b].map((t) => t.replace(/\./g, '\\.')).join('|')})`;
+      expect(r.err).toMatch(new RegExp(`tensor '${either}' \\(bytes [0-9.]+\\) overlaps tensor '${either}'`));
+      expect(r.err).not.toMatch(/\n\s+at /);
+    }
   });
 });
 

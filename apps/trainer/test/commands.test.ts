@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -102,5 +102,32 @@ describe.skipIf(!ready)('train → encode, attn, export on real data', () => {
     expect(lines.map((l) => JSON.parse(l).symbols)).toEqual(
       gallery.slice(0, 4).map((g: { symbols: number[] }) => g.symbols),
     );
+
+    // Only unreadable inputs: encode fails (the CLI exits non-zero) instead of writing nothing.
+    const bad = join(run, '..', 'bad');
+    mkdirSync(bad);
+    writeFileSync(join(bad, 'a.jpg'), 'not a jpeg');
+    writeFileSync(join(bad, 'b.png'), Buffer.alloc(0));
+    const err = console.error;
+    console.error = () => {};
+    try {
+      await expect(
+        encodeCommand({ run, inputs: [bad], backend: 'wasm', teacher: mobilenet }),
+      ).rejects.toThrow('encode: none of the 2 input image(s) could be read');
+    } finally {
+      console.error = err;
+    }
+
+    // An export destination that cannot be created is named as such (not a raw ENOENT of a temp folder).
+    writeFileSync(join(run, '..', 'file'), 'x');
+    await expect(
+      exportCommand({
+        run,
+        out: join(run, '..', 'file', 'export'),
+        backend: 'wasm',
+        quiet: true,
+        teacher: mobilenet,
+      }),
+    ).rejects.toThrow(/export destination folder .*file is not writable \((ENOTDIR|EEXIST)\)/);
   });
 });

@@ -189,6 +189,8 @@ function metricSteps(run: string): Record<string, unknown>[] {
     .map(({ time: _time, ...rest }) => rest);
 }
 
+/** One scenario spawns the CLI up to three times; CI runs other test files beside it on 2 cores. */
+const SCENARIO_MS = 240_000;
 const ready = existsSync(cli);
 if (!ready) console.warn(`skipping the fault-injection suite: ${cli} is not built (npm run build)`);
 
@@ -238,135 +240,173 @@ describe.skipIf(!ready)('fault injection: SIGKILL at chosen moments, then --resu
     return r;
   }
 
-  it('during the feature-cache build (shard written, not yet renamed)', async () => {
-    const run = join(root, 'runs', 'cache-kill');
-    const cacheDir = join(root, 'cache-kill');
-    await killAt('before-rename:shard-*.bin', run, cacheDir);
-    const left = files(cacheDir);
-    expect(left.some((f) => /\.shard-\d+\.bin\.tmp-/.test(f))).toBe(true);
-    expect(left.some((f) => /(^|\/)shard-\d+\.bin$/.test(f))).toBe(false);
-    await expectNoTrustInPartialRun(run);
-    await resumeAndCompare(run, cacheDir);
-  });
+  it(
+    'during the feature-cache build (shard written, not yet renamed)',
+    async () => {
+      const run = join(root, 'runs', 'cache-kill');
+      const cacheDir = join(root, 'cache-kill');
+      await killAt('before-rename:shard-*.bin', run, cacheDir);
+      const left = files(cacheDir);
+      expect(left.some((f) => /\.shard-\d+\.bin\.tmp-/.test(f))).toBe(true);
+      expect(left.some((f) => /(^|\/)shard-\d+\.bin$/.test(f))).toBe(false);
+      await expectNoTrustInPartialRun(run);
+      await resumeAndCompare(run, cacheDir);
+    },
+    SCENARIO_MS,
+  );
 
-  it('during the decoded-pixel cache write', async () => {
-    const run = join(root, 'runs', 'pixels-kill');
-    const cacheDir = join(root, 'cache-pixels');
-    await killAt('before-rename:pixels-*.bin', run, cacheDir);
-    expect(files(cacheDir).some((f) => /\.pixels-.*\.bin\.tmp-/.test(f))).toBe(true);
-    await resumeAndCompare(run, cacheDir);
-  });
+  it(
+    'during the decoded-pixel cache write',
+    async () => {
+      const run = join(root, 'runs', 'pixels-kill');
+      const cacheDir = join(root, 'cache-pixels');
+      await killAt('before-rename:pixels-*.bin', run, cacheDir);
+      expect(files(cacheDir).some((f) => /\.pixels-.*\.bin\.tmp-/.test(f))).toBe(true);
+      await resumeAndCompare(run, cacheDir);
+    },
+    SCENARIO_MS,
+  );
 
-  it('in the middle of a checkpoint (its weights written, its state not)', async () => {
-    const run = join(root, 'runs', 'ckpt-mid');
-    await killAt('after-rename:step-*.student.safetensors#2', run, sharedCache);
-    // The second checkpoint (step 4) has weights only; the first (step 3) is whole.
-    const ck = files(join(run, 'checkpoints'));
-    expect(ck).toContain('step-0000004.student.safetensors');
-    expect(ck.filter((f) => f.startsWith('step-0000004.')).length).toBeLessThan(
-      ck.filter((f) => f.startsWith('step-0000003.')).length,
-    );
-    await expectNoTrustInPartialRun(run);
-    await resumeAndCompare(run, sharedCache);
-  });
+  it(
+    'in the middle of a checkpoint (its weights written, its state not)',
+    async () => {
+      const run = join(root, 'runs', 'ckpt-mid');
+      await killAt('after-rename:step-*.student.safetensors#2', run, sharedCache);
+      // The second checkpoint (step 4) has weights only; the first (step 3) is whole.
+      const ck = files(join(run, 'checkpoints'));
+      expect(ck).toContain('step-0000004.student.safetensors');
+      expect(ck.filter((f) => f.startsWith('step-0000004.')).length).toBeLessThan(
+        ck.filter((f) => f.startsWith('step-0000003.')).length,
+      );
+      await expectNoTrustInPartialRun(run);
+      await resumeAndCompare(run, sharedCache);
+    },
+    SCENARIO_MS,
+  );
 
-  it('while writing the checkpoint pointer (latest.json half-written)', async () => {
-    const run = join(root, 'runs', 'ckpt-pointer');
-    await killAt('before-rename:latest.json#3', run, sharedCache);
-    await resumeAndCompare(run, sharedCache);
-  });
+  it(
+    'while writing the checkpoint pointer (latest.json half-written)',
+    async () => {
+      const run = join(root, 'runs', 'ckpt-pointer');
+      await killAt('before-rename:latest.json#3', run, sharedCache);
+      await resumeAndCompare(run, sharedCache);
+    },
+    SCENARIO_MS,
+  );
 
-  it('between the final weights and their JSON', async () => {
-    const run = join(root, 'runs', 'final-pair');
-    await killAt('after-rename:student.safetensors', run, sharedCache);
-    expect(existsSync(join(run, 'student.safetensors'))).toBe(true);
-    expect(existsSync(join(run, 'student.json'))).toBe(false);
-    await expectNoTrustInPartialRun(run);
-    await resumeAndCompare(run, sharedCache);
-  });
+  it(
+    'between the final weights and their JSON',
+    async () => {
+      const run = join(root, 'runs', 'final-pair');
+      await killAt('after-rename:student.safetensors', run, sharedCache);
+      expect(existsSync(join(run, 'student.safetensors'))).toBe(true);
+      expect(existsSync(join(run, 'student.json'))).toBe(false);
+      await expectNoTrustInPartialRun(run);
+      await resumeAndCompare(run, sharedCache);
+    },
+    SCENARIO_MS,
+  );
 
-  it('twice: a resumed run killed again mid-checkpoint resumes to the same weights', async () => {
-    const run = join(root, 'runs', 'double');
-    await killAt('after-rename:latest.json#2', run, sharedCache);
-    const again = await symseq(trainArgs(run, sharedCache, ['--resume']), {
-      SYMSEQ_FAULT: 'before-rename:step-*.student.json#2',
-    });
-    expect(again.signal).toBe('SIGKILL');
-    await resumeAndCompare(run, sharedCache);
-  });
+  it(
+    'twice: a resumed run killed again mid-checkpoint resumes to the same weights',
+    async () => {
+      const run = join(root, 'runs', 'double');
+      await killAt('after-rename:latest.json#2', run, sharedCache);
+      const again = await symseq(trainArgs(run, sharedCache, ['--resume']), {
+        SYMSEQ_FAULT: 'before-rename:step-*.student.json#2',
+      });
+      expect(again.signal).toBe('SIGKILL');
+      await resumeAndCompare(run, sharedCache);
+    },
+    SCENARIO_MS,
+  );
 
-  it('a damaged newest checkpoint is not trusted: --resume falls back to the older one', async () => {
-    const run = join(root, 'runs', 'damaged');
-    await killAt('after-rename:latest.json#3', run, sharedCache);
-    // Checkpoints of steps 4 and 6 are kept; cut the newest one's weights in half.
-    const newest = join(run, 'checkpoints', 'step-0000006.student.safetensors');
-    truncateSync(newest, Math.floor(statSync(newest).size / 2));
-    const r = await resumeAndCompare(run, sharedCache);
-    expect(`${r.out}\n${r.err}`).toMatch(/step-0000006[\s\S]*falling back to step-0000004/);
-  });
-  it('when every checkpoint is damaged, --resume refuses, naming each file and what is wrong', async () => {
-    const run = join(root, 'runs', 'all-damaged');
-    // Killed after step 6's pointer, before pruning: checkpoints of steps 3, 4 and 6 are on disk.
-    await killAt('after-rename:latest.json#3', run, sharedCache);
-    const ck = join(run, 'checkpoints');
-    const steps = files(ck)
-      .map((f) => /^(step-\d+)\.state\.json$/.exec(f)?.[1])
-      .filter((x): x is string => x !== undefined);
-    expect(steps).toEqual(['step-0000003', 'step-0000004', 'step-0000006']);
-    const damaged = [
-      `${steps[0]}.student.json`, // valid JSON of the wrong shape
-      `${steps[1]}.student.safetensors`, // cut in half
-      `${steps[2]}.state.json`, // cut mid-JSON
-    ];
-    writeFileSync(join(ck, damaged[0]), '[]');
-    truncateSync(join(ck, damaged[1]), Math.floor(statSync(join(ck, damaged[1])).size / 2));
-    writeFileSync(join(ck, damaged[2]), '{"format": ');
-    const r = await symseq(trainArgs(run, sharedCache, ['--resume']));
-    expect(r.signal).toBeNull();
-    expect(r.code, r.out).toBe(1);
-    for (const f of damaged) expect(r.err).toContain(f);
-    expect(r.err).not.toMatch(/\n\s+at /);
-    expect(existsSync(join(run, 'student.json'))).toBe(false);
-  });
-
-  it('a final student whose weights share bytes (checksum made to match) is refused by eval and encode', async () => {
-    const run = join(root, 'runs', 'overlap');
-    cpSync(refRun, run, { recursive: true });
-    // Point the second of two same-size tensors at the first one's bytes (issue: fc2 sharing fc1's bytes).
-    const path = join(run, 'student.safetensors');
-    const bytes = readFileSync(path);
-    const n = Number(bytes.readBigUInt64LE(0));
-    const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<
-      string,
-      { data_offsets: [number, number] }
-    >;
-    const names = Object.keys(header).filter((k) => k !== '__metadata__');
-    const size = (k: string) => header[k].data_offsets[1] - header[k].data_offsets[0];
-    const [a, b] = names
-      .flatMap((x, i) => names.slice(i + 1).map((y) => [x, y]))
-      .find(([x, y]) => size(x) === size(y))!;
-    header[b].data_offsets = [...header[a].data_offsets];
-    const text = Buffer.from(JSON.stringify(header).padEnd(n, ' '));
-    expect(text.length).toBe(n);
-    const forged = Buffer.concat([bytes.subarray(0, 8), text, bytes.subarray(8 + n)]);
-    writeFileSync(path, forged);
-    const jsonPath = join(run, 'student.json');
-    const json = JSON.parse(readFileSync(jsonPath, 'utf8'));
-    json.meta.weightsSha256 = createHash('sha256').update(forged).digest('hex');
-    writeFileSync(jsonPath, JSON.stringify(json, null, 2));
-    const image = join(dataDir, 'test', 'c0', '000.png');
-    for (const args of [
-      ['eval', '--run', run, '--backend', 'wasm', '--quiet'],
-      ['encode', '--run', run, image, '--backend', 'wasm'],
-    ]) {
-      const r = await symseq(args);
-      expect(r.code, `${args[0]}: ${r.out}`).toBe(1);
-      expect(r.err).toContain('student.safetensors');
-      const either = `(${[a, b].map((t) => t.replace(/\./g, '\\.')).join('|')})`;
-      expect(r.err).toMatch(new RegExp(`tensor '${either}' \\(bytes [0-9.]+\\) overlaps tensor '${either}'`));
+  it(
+    'a damaged newest checkpoint is not trusted: --resume falls back to the older one',
+    async () => {
+      const run = join(root, 'runs', 'damaged');
+      await killAt('after-rename:latest.json#3', run, sharedCache);
+      // Checkpoints of steps 4 and 6 are kept; cut the newest one's weights in half.
+      const newest = join(run, 'checkpoints', 'step-0000006.student.safetensors');
+      truncateSync(newest, Math.floor(statSync(newest).size / 2));
+      const r = await resumeAndCompare(run, sharedCache);
+      expect(`${r.out}\n${r.err}`).toMatch(/step-0000006[\s\S]*falling back to step-0000004/);
+    },
+    SCENARIO_MS,
+  );
+  it(
+    'when every checkpoint is damaged, --resume refuses, naming each file and what is wrong',
+    async () => {
+      const run = join(root, 'runs', 'all-damaged');
+      // Killed after step 6's pointer, before pruning: checkpoints of steps 3, 4 and 6 are on disk.
+      await killAt('after-rename:latest.json#3', run, sharedCache);
+      const ck = join(run, 'checkpoints');
+      const steps = files(ck)
+        .map((f) => /^(step-\d+)\.state\.json$/.exec(f)?.[1])
+        .filter((x): x is string => x !== undefined);
+      expect(steps).toEqual(['step-0000003', 'step-0000004', 'step-0000006']);
+      const damaged = [
+        `${steps[0]}.student.json`, // valid JSON of the wrong shape
+        `${steps[1]}.student.safetensors`, // cut in half
+        `${steps[2]}.state.json`, // cut mid-JSON
+      ];
+      writeFileSync(join(ck, damaged[0]), '[]');
+      truncateSync(join(ck, damaged[1]), Math.floor(statSync(join(ck, damaged[1])).size / 2));
+      writeFileSync(join(ck, damaged[2]), '{"format": ');
+      const r = await symseq(trainArgs(run, sharedCache, ['--resume']));
+      expect(r.signal).toBeNull();
+      expect(r.code, r.out).toBe(1);
+      for (const f of damaged) expect(r.err).toContain(f);
       expect(r.err).not.toMatch(/\n\s+at /);
-    }
-  });
+      expect(existsSync(join(run, 'student.json'))).toBe(false);
+    },
+    SCENARIO_MS,
+  );
+
+  it(
+    'a final student whose weights share bytes (checksum made to match) is refused by eval and encode',
+    async () => {
+      const run = join(root, 'runs', 'overlap');
+      cpSync(refRun, run, { recursive: true });
+      // Point the second of two same-size tensors at the first one's bytes (issue: fc2 sharing fc1's bytes).
+      const path = join(run, 'student.safetensors');
+      const bytes = readFileSync(path);
+      const n = Number(bytes.readBigUInt64LE(0));
+      const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<
+        string,
+        { data_offsets: [number, number] }
+      >;
+      const names = Object.keys(header).filter((k) => k !== '__metadata__');
+      const size = (k: string) => header[k].data_offsets[1] - header[k].data_offsets[0];
+      const [a, b] = names
+        .flatMap((x, i) => names.slice(i + 1).map((y) => [x, y]))
+        .find(([x, y]) => size(x) === size(y))!;
+      header[b].data_offsets = [...header[a].data_offsets];
+      const text = Buffer.from(JSON.stringify(header).padEnd(n, ' '));
+      expect(text.length).toBe(n);
+      const forged = Buffer.concat([bytes.subarray(0, 8), text, bytes.subarray(8 + n)]);
+      writeFileSync(path, forged);
+      const jsonPath = join(run, 'student.json');
+      const json = JSON.parse(readFileSync(jsonPath, 'utf8'));
+      json.meta.weightsSha256 = createHash('sha256').update(forged).digest('hex');
+      writeFileSync(jsonPath, JSON.stringify(json, null, 2));
+      const image = join(dataDir, 'test', 'c0', '000.png');
+      for (const args of [
+        ['eval', '--run', run, '--backend', 'wasm', '--quiet'],
+        ['encode', '--run', run, image, '--backend', 'wasm'],
+      ]) {
+        const r = await symseq(args);
+        expect(r.code, `${args[0]}: ${r.out}`).toBe(1);
+        expect(r.err).toContain('student.safetensors');
+        const either = `(${[a, b].map((t) => t.replace(/\./g, '\\.')).join('|')})`;
+        expect(r.err).toMatch(
+          new RegExp(`tensor '${either}' \\(bytes [0-9.]+\\) overlaps tensor '${either}'`),
+        );
+        expect(r.err).not.toMatch(/\n\s+at /);
+      }
+    },
+    SCENARIO_MS,
+  );
 });
 
 describe.skipIf(!ready)('train --config on the malformed corpus', () => {

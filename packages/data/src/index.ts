@@ -61,14 +61,20 @@ export {
 export {
   type BuildFeatureCacheResult,
   buildFeatureCache,
+  type ComputedFeatureShard,
+  computeFeatureShard,
   FeatureCache,
   type FeatureCacheKey,
   type FeatureCacheManifest,
   type FeatureCacheOptions,
   type FeatureDtype,
+  type FeatureShardExecutor,
+  type FeatureShardPlan,
   type Featurizer,
   loadFeatureCache,
+  mergeFeatureCache,
   openFeatureCache,
+  shardsOfPart,
 } from './features/feature-cache';
 export { decodeImage, decodeImageFile, type ImageFormat, sniffImageFormat } from './image/decode';
 export { resizeRgb } from './image/resize';

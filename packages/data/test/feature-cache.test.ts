@@ -157,7 +157,7 @@ describe('buildFeatureCache', () => {
     ).rejects.toThrow(/simulated crash/);
     expect(readdirSync(dir).filter((f) => f.startsWith('shard-'))).toEqual(['shard-00000.bin']);
     await expect(openFeatureCache(dir)).rejects.toThrow(
-      /is incomplete; run buildFeatureCache with the same options to resume/,
+      'is incomplete, 2 of 3 shards missing: shard-00001.bin (images 4..7), shard-00002.bin (images 8..9); run buildFeatureCache with the same options',
     );
     const counter = { calls: 0 };
     const tensorsBefore = tf.memory().numTensors;

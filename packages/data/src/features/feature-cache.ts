@@ -5,7 +5,11 @@ import { float16ToFloat32, float32ToFloat16, Rng } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { assertWritableFolder, writeFileAtomic, writeJsonAtomic } from '../atomic-write';
-import { type AugmentationConfigInput, parseAugmentationConfig } from '../augment/config';
+import {
+  type AugmentationConfig,
+  type AugmentationConfigInput,
+  parseAugmentationConfig,
+} from '../augment/config';
 import { DinoAugmentation } from '../augment/dino-augmentation';
 import { batchToTensor, type ImageDataset } from '../datasets/image-dataset';
 import { createProgress } from '../progress';
@@ -24,7 +28,19 @@ export interface FeatureCacheOptions {
   /** Folder of the cache (created if missing); holds `manifest.json` and `shard-NNNNN.bin`. */
   dir: string;
   dataset: ImageDataset;
-  featurize: Featurizer;
+  /** The teacher, run in this thread; optional when `executor` computes the shards elsewhere. */
+  featurize?: Featurizer;
+  /**
+   * Computes the shards (e.g. in worker threads, each with its own teacher and backend); shards computed
+   * in the caller's thread by `featurize` when omitted. Every shard's bytes depend only on the plan and the
+   * shard index, so any executor with the same backend gives the same cache.
+   */
+  executor?: FeatureShardExecutor;
+  /**
+   * Build only job `index` of `count` (0-based), a contiguous block of shards, for extraction spread over
+   * machines; the cache becomes complete when the last job's shards are in (or a reader finds them all).
+   */
+  part?: { index: number; count: number };
   /** Names the teacher and its weights; a different id means different features. */
   teacherId: string;
   /** Side of the square images given to the teacher. */
@@ -76,7 +92,56 @@ export interface BuildFeatureCacheResult {
   status: 'reused' | 'resumed' | 'built';
   /** Shards computed by this call. */
   computedShards: number;
+  /** Shards still missing (only a `part` build leaves some: other jobs' shards). */
+  missingShards: number[];
   manifest: FeatureCacheManifest;
+}
+
+/** Everything a shard's features depend on besides the teacher and the images: plain data, sendable to a worker. */
+export interface FeatureShardPlan {
+  teacherId: string;
+  inputSize: number;
+  viewCount: number;
+  /** Parsed augmentation of the extra views; null when there are none. */
+  augmentation: AugmentationConfig | null;
+  seed: number;
+  dtype: FeatureDtype;
+  batchSize: number;
+  shardSize: number;
+  count: number;
+}
+
+/** One computed shard, encoded as stored on disk. */
+export interface ComputedFeatureShard {
+  index: number;
+  /** Tokens per image and their size, as the teacher returned them. */
+  tokenCount: number;
+  dim: number;
+  bytes: Uint8Array;
+}
+
+/**
+ * Computes the shards `todo` of `plan` (in any order, any number at a time), handing each to `onShard`
+ * (awaited; it writes the file) and reporting progress in views through `onViews`.
+ */
+export type FeatureShardExecutor = (job: {
+  plan: FeatureShardPlan;
+  todo: number[];
+  onShard: (shard: ComputedFeatureShard) => Promise<void>;
+  onViews: (views: number) => void;
+}) => Promise<void>;
+
+/** The shards of job `index` of `count`: a contiguous block, the blocks of all jobs covering every shard once. */
+export function shardsOfPart(shards: number, part: { index: number; count: number }): number[] {
+  const { index, count } = part;
+  if (!(Number.isInteger(count) && count >= 1 && Number.isInteger(index) && index >= 0 && index < count)) {
+    throw new Error(
+      `feature cache part: expected index/count with 0 <= index < count, got ${index}/${count}`,
+    );
+  }
+  const from = Math.floor((index * shards) / count);
+  const to = Math.floor(((index + 1) * shards) / count);
+  return Array.from({ length: to - from }, (_, i) => from + i);
 }
 
 const MANIFEST = 'manifest.json';
@@ -111,7 +176,10 @@ export async function buildFeatureCache(options: FeatureCacheOptions): Promise<B
   if (dtype !== 'float16' && dtype !== 'float32') {
     throw new Error(`buildFeatureCache: dtype must be 'float16' or 'float32', got '${dtype}'`);
   }
-  let augmentation: DinoAugmentation | undefined;
+  if (!options.featurize && !options.executor) {
+    throw new Error('buildFeatureCache: give a featurize function (the teacher) or an executor');
+  }
+  let augmentation: AugmentationConfig | null = null;
   if (views > 0) {
     const requested = options.augmentation ?? {};
     if (requested.size !== undefined && requested.size !== inputSize) {
@@ -119,7 +187,7 @@ export async function buildFeatureCache(options: FeatureCacheOptions): Promise<B
         `buildFeatureCache: augmentation.size ${requested.size} differs from inputSize ${inputSize}`,
       );
     }
-    augmentation = new DinoAugmentation(parseAugmentationConfig({ ...requested, size: inputSize }));
+    augmentation = parseAugmentationConfig({ ...requested, size: inputSize });
   }
   const key: FeatureCacheKey = {
     teacherId: options.teacherId,
@@ -127,18 +195,19 @@ export async function buildFeatureCache(options: FeatureCacheOptions): Promise<B
     datasetFingerprint: dataset.fingerprint(),
     count: dataset.length,
     views,
-    augmentation: augmentation?.config ?? null,
+    augmentation,
     seed,
     dtype,
     shardSize,
   };
   const dir = options.dir;
+  const shards = Math.ceil(dataset.length / shardSize);
+  const mine = options.part ? shardsOfPart(shards, options.part) : null;
   // Before the teacher runs: a read-only cache folder must not cost a whole extraction.
   assertWritableFolder(dir, 'buildFeatureCache: cache');
-  const shards = Math.ceil(dataset.length / shardSize);
   const viewCount = views + 1;
 
-  const existing = (await readManifest(dir)).manifest;
+  const { manifest: existing, problem } = await readManifest(dir);
   let manifest: FeatureCacheManifest;
   let status: BuildFeatureCacheResult['status'];
   const done = new Set<number>();
@@ -150,9 +219,19 @@ export async function buildFeatureCache(options: FeatureCacheOptions): Promise<B
       }
     }
     status = done.size === shards && manifest.complete ? 'reused' : 'resumed';
-    if (status === 'reused') return { status, computedShards: 0, manifest };
+    if (status === 'reused') return { status, computedShards: 0, missingShards: [], manifest };
   } else {
-    await removeShards(dir);
+    if (mine && existing) {
+      // Other jobs may be writing into this folder: a part build never deletes what it did not write.
+      throw new Error(
+        `buildFeatureCache: the cache in ${dir} was made with other options (teacher, data, views, seed, dtype or shard size); ` +
+          'a part (--shard) build does not delete it because other jobs may share the folder: remove the folder, or use another cache.dir',
+      );
+    }
+    if (mine && problem && existsSync(join(dir, MANIFEST))) {
+      throw new Error(`buildFeatureCache: ${problem}; a part (--shard) build does not replace it`);
+    }
+    await removeShards(dir, mine ?? undefined);
     manifest = {
       format: FEATURE_CACHE_FORMAT,
       version: FEATURE_CACHE_VERSION,
@@ -168,7 +247,18 @@ export async function buildFeatureCache(options: FeatureCacheOptions): Promise<B
     status = 'built';
   }
 
-  const todo = Array.from({ length: shards }, (_, s) => s).filter((s) => !done.has(s));
+  const todo = (mine ?? Array.from({ length: shards }, (_, s) => s)).filter((s) => !done.has(s));
+  const plan: FeatureShardPlan = {
+    teacherId: options.teacherId,
+    inputSize,
+    viewCount,
+    augmentation,
+    seed,
+    dtype,
+    batchSize,
+    shardSize,
+    count: dataset.length,
+  };
   const images = todo.reduce((n, s) => n + shardLength(manifest, s), 0);
   const progress = createProgress({
     label: 'teacher features',
@@ -176,59 +266,125 @@ export async function buildFeatureCache(options: FeatureCacheOptions): Promise<B
     unit: 'view',
     quiet: options.quiet,
   });
+  const executor = options.executor ?? localShardExecutor(dataset, options.featurize as Featurizer);
   try {
-    for (const s of todo) {
-      const first = s * shardSize;
-      const n = shardLength(manifest, s);
-      const rng = new Rng(shardSeed(seed, s));
-      const pooledParts: Float32Array[] = [];
-      const tokenParts: Float32Array[] = [];
-      for (let start = first; start < first + n; start += batchSize) {
-        const indices = Array.from({ length: Math.min(batchSize, first + n - start) }, (_, i) => start + i);
-        const perView: { tokens: Float32Array; pooled: Float32Array }[] = [];
-        for (let v = 0; v < viewCount; v++) {
-          const input =
-            v === 0
-              ? batchToTensor(dataset.load(indices, { size: inputSize }))
-              : tf.tidy(() => {
-                  const raw = batchToTensor(dataset.load(indices));
-                  return augmentation!.apply(raw, rng);
-                });
-          const out = await runTeacher(options.featurize, input, options.teacherId);
-          input.dispose();
-          manifest = await ensureShapes(dir, manifest, out.tokenShape, out.dim, options.teacherId);
-          perView.push(out);
-          progress.increment(indices.length);
-        }
-        // Interleave to image-major [b, views, …] order.
-        const { tokens: tokenShape } = manifest.shapes!;
-        const tokenSize = tokenShape[2] * tokenShape[3];
-        const dim = tokenShape[3];
-        const pooled = new Float32Array(indices.length * viewCount * dim);
-        const tokens = new Float32Array(indices.length * viewCount * tokenSize);
-        for (let b = 0; b < indices.length; b++) {
-          for (let v = 0; v < viewCount; v++) {
-            pooled.set(perView[v].pooled.subarray(b * dim, (b + 1) * dim), (b * viewCount + v) * dim);
-            tokens.set(
-              perView[v].tokens.subarray(b * tokenSize, (b + 1) * tokenSize),
-              (b * viewCount + v) * tokenSize,
+    if (todo.length > 0) {
+      await executor({
+        plan,
+        todo,
+        onViews: (n) => progress.increment(n),
+        onShard: async (shard) => {
+          if (!todo.includes(shard.index)) {
+            throw new Error(
+              `buildFeatureCache: executor returned shard ${shard.index}, which was not asked for`,
             );
           }
-        }
-        pooledParts.push(pooled);
-        tokenParts.push(tokens);
-      }
-      await writeFileAtomic(
-        join(dir, shardFileName(s)),
-        encodeShard(concat(pooledParts), concat(tokenParts), dtype),
-      );
+          manifest = await ensureShapes(dir, manifest, shard.tokenCount, shard.dim, options.teacherId);
+          const expected = shardBytes(manifest, shard.index);
+          if (shard.bytes.byteLength !== expected) {
+            throw new Error(
+              `buildFeatureCache: shard ${shard.index} holds ${shard.bytes.byteLength} bytes, expected ${expected}`,
+            );
+          }
+          await writeFileAtomic(join(dir, shardFileName(shard.index)), shard.bytes);
+          done.add(shard.index);
+        },
+      });
     }
   } finally {
     progress.stop();
   }
+  const missingShards = Array.from({ length: shards }, (_, s) => s).filter((s) => !done.has(s));
+  if (mine && missingShards.length > 0) {
+    // Another job may have finished meanwhile: look again before leaving the cache incomplete.
+    const fresh = (await readManifest(dir)).manifest ?? manifest;
+    const stillMissing = fresh.shapes ? await missingShardsOf(dir, fresh) : missingShards;
+    if (stillMissing.length > 0) {
+      return { status, computedShards: todo.length, missingShards: stillMissing, manifest: fresh };
+    }
+    manifest = fresh;
+  }
   manifest = { ...manifest, complete: true };
   await writeJsonAtomic(join(dir, MANIFEST), manifest);
-  return { status, computedShards: todo.length, manifest };
+  return { status, computedShards: todo.length, missingShards: [], manifest };
+}
+
+/** Computes shards one after another in this thread. */
+function localShardExecutor(dataset: ImageDataset, featurize: Featurizer): FeatureShardExecutor {
+  return async ({ plan, todo, onShard, onViews }) => {
+    for (const s of todo) await onShard(await computeFeatureShard(plan, dataset, featurize, s, onViews));
+  };
+}
+
+/**
+ * Features of shard `s` of `plan`, encoded as stored: pooled [n, views, D] then tokens [n, views, N, D],
+ * image-major. View 0 is the clean image; views 1.. come from the shard's own seeded augmentation stream,
+ * so a shard's bytes do not depend on which shards ran before or where.
+ */
+export async function computeFeatureShard(
+  plan: FeatureShardPlan,
+  dataset: ImageDataset,
+  featurize: Featurizer,
+  s: number,
+  onViews: (views: number) => void = () => {},
+): Promise<ComputedFeatureShard> {
+  const { shardSize, batchSize, viewCount, inputSize, teacherId } = plan;
+  const first = s * shardSize;
+  const n = Math.min(shardSize, plan.count - first);
+  if (!(Number.isInteger(s) && s >= 0 && n > 0)) {
+    throw new Error(`computeFeatureShard: shard ${s} is outside 0..${Math.ceil(plan.count / shardSize) - 1}`);
+  }
+  const augmentation = plan.augmentation ? new DinoAugmentation(plan.augmentation) : undefined;
+  const rng = new Rng(shardSeed(plan.seed, s));
+  const pooledParts: Float32Array[] = [];
+  const tokenParts: Float32Array[] = [];
+  let shape: { tokenCount: number; dim: number } | undefined;
+  for (let start = first; start < first + n; start += batchSize) {
+    const indices = Array.from({ length: Math.min(batchSize, first + n - start) }, (_, i) => start + i);
+    const perView: { tokens: Float32Array; pooled: Float32Array }[] = [];
+    for (let v = 0; v < viewCount; v++) {
+      const input =
+        v === 0
+          ? batchToTensor(dataset.load(indices, { size: inputSize }))
+          : tf.tidy(() => {
+              const raw = batchToTensor(dataset.load(indices));
+              return augmentation!.apply(raw, rng);
+            });
+      const out = await runTeacher(featurize, input, teacherId);
+      input.dispose();
+      const [, tokenCount, dim] = out.tokenShape;
+      if (shape && (shape.tokenCount !== tokenCount || shape.dim !== dim)) {
+        throw new Error(
+          `buildFeatureCache: teacher '${teacherId}' returned ${tokenCount} tokens of size ${dim}, then ${shape.tokenCount}×${shape.dim} earlier in shard ${s}`,
+        );
+      }
+      shape = { tokenCount, dim };
+      perView.push(out);
+      onViews(indices.length);
+    }
+    // Interleave to image-major [b, views, …] order.
+    const { tokenCount, dim } = shape!;
+    const tokenSize = tokenCount * dim;
+    const pooled = new Float32Array(indices.length * viewCount * dim);
+    const tokens = new Float32Array(indices.length * viewCount * tokenSize);
+    for (let b = 0; b < indices.length; b++) {
+      for (let v = 0; v < viewCount; v++) {
+        pooled.set(perView[v].pooled.subarray(b * dim, (b + 1) * dim), (b * viewCount + v) * dim);
+        tokens.set(
+          perView[v].tokens.subarray(b * tokenSize, (b + 1) * tokenSize),
+          (b * viewCount + v) * tokenSize,
+        );
+      }
+    }
+    pooledParts.push(pooled);
+    tokenParts.push(tokens);
+  }
+  return {
+    index: s,
+    tokenCount: shape!.tokenCount,
+    dim: shape!.dim,
+    bytes: encodeShard(concat(pooledParts), concat(tokenParts), plan.dtype),
+  };
 }
 
 async function runTeacher(
@@ -266,11 +422,11 @@ async function runTeacher(
 async function ensureShapes(
   dir: string,
   manifest: FeatureCacheManifest,
-  tokenShape: number[],
-  dim: number,
+  n: number,
+  d: number,
   teacherId: string,
 ): Promise<FeatureCacheManifest> {
-  const [, n, d] = tokenShape;
+  const dim = d;
   if (manifest.shapes) {
     const [, , N, D] = manifest.shapes.tokens;
     if (N !== n || D !== d) {
@@ -375,13 +531,56 @@ async function readManifest(dir: string): Promise<{ manifest?: FeatureCacheManif
   return { manifest: m };
 }
 
-/** Deletes shards (and temporary files of interrupted writes) left by another cache in `dir`. */
-async function removeShards(dir: string): Promise<void> {
+/** Deletes shards (and temporary files of interrupted writes) left by another cache in `dir`; only `only`'s when given. */
+async function removeShards(dir: string, only?: number[]): Promise<void> {
+  if (only) {
+    for (const s of only) await rm(join(dir, shardFileName(s)), { force: true });
+    return;
+  }
   for (const name of await readdir(dir)) {
     if (/^shard-\d+\.bin$/.test(name) || /^\.(shard-\d+\.bin|manifest\.json)\.tmp-/.test(name)) {
       await rm(join(dir, name), { force: true });
     }
   }
+}
+
+/** Shards of `manifest` whose file is absent or of the wrong size. */
+async function missingShardsOf(dir: string, manifest: FeatureCacheManifest): Promise<number[]> {
+  const missing: number[] = [];
+  for (let s = 0; s < manifest.shards; s++) {
+    if (!manifest.shapes || !(await shardIsComplete(dir, manifest, s))) missing.push(s);
+  }
+  return missing;
+}
+
+/** Names missing shards with their image ranges, the first few of them. */
+function describeMissing(manifest: FeatureCacheManifest, missing: number[]): string {
+  const shown = missing.slice(0, 8).map((s) => {
+    const first = s * manifest.key.shardSize;
+    return `${shardFileName(s)} (images ${first}..${first + shardLength(manifest, s) - 1})`;
+  });
+  const more = missing.length > shown.length ? `, and ${missing.length - shown.length} more` : '';
+  return `${missing.length} of ${manifest.shards} shards missing: ${shown.join(', ')}${more}`;
+}
+
+/**
+ * Assembles a cache built by part (--shard i/n) jobs: checks that every shard is there with its size and
+ * marks the cache complete; the error names the missing shards and their images.
+ */
+export async function mergeFeatureCache(dir: string): Promise<FeatureCacheManifest> {
+  const { manifest, problem } = await readManifest(dir);
+  if (!manifest) throw new Error(`mergeFeatureCache: no usable manifest in ${dir}: ${problem}`);
+  const missing = await missingShardsOf(dir, manifest);
+  if (missing.length > 0) {
+    throw new Error(
+      `mergeFeatureCache: the cache in ${dir} is incomplete, ${describeMissing(manifest, missing)}; ` +
+        'run the --shard jobs that build them (or build without --shard to compute them here)',
+    );
+  }
+  if (manifest.complete) return manifest;
+  const merged = { ...manifest, complete: true };
+  await writeJsonAtomic(join(dir, MANIFEST), merged);
+  return merged;
 }
 
 /** JSON with sorted object keys, so equal keys compare equal whatever order they were written in. */
@@ -488,9 +687,14 @@ export async function openFeatureCache(dir: string): Promise<FeatureCache> {
   const { manifest, problem } = await readManifest(dir);
   if (!manifest) throw new Error(`openFeatureCache: no usable manifest in ${dir}: ${problem}`);
   if (!manifest.complete || !manifest.shapes) {
-    throw new Error(
-      `openFeatureCache: the cache in ${dir} is incomplete; run buildFeatureCache with the same options to resume it`,
-    );
+    // Part (--shard) jobs leave the cache unmarked until the last one ends: all shards there is complete.
+    const missing = await missingShardsOf(dir, manifest);
+    if (missing.length > 0) {
+      throw new Error(
+        `openFeatureCache: the cache in ${dir} is incomplete, ${describeMissing(manifest, missing)}; ` +
+          'run buildFeatureCache with the same options (or the missing --shard jobs) to complete it',
+      );
+    }
   }
   const shards: (Uint16Array | Float32Array)[] = [];
   for (let s = 0; s < manifest.shards; s++) {

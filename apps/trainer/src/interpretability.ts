@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   type ConsistencyStats,
   type DistinctnessResult,
@@ -8,7 +10,13 @@ import {
   symbolConsistencyStats,
   symbolDistinctness,
 } from '@symseq/attnviz';
-import { createProgress, type FeatureCache, type ImageDataset } from '@symseq/data';
+import {
+  createProgress,
+  type FeatureCache,
+  type ImageDataset,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from '@symseq/data';
 import type { Student } from '@symseq/decoder';
 import { type PrefixDepthStats, prefixTreeStats, ResidualKMeans } from '@symseq/probe';
 import type { Teacher } from '@symseq/vit-teacher';
@@ -285,4 +293,38 @@ export function interpretabilityMarkdown(r: Interpretability): string {
     );
   }
   return out.join('\n');
+}
+
+const BEGIN = '<!-- symseq attn: interpretability -->';
+const END = '<!-- /symseq attn: interpretability -->';
+
+/** JSON-ready copy: typed arrays become plain arrays, NaN becomes null (as JSON.stringify writes it). */
+function plain(x: unknown): unknown {
+  if (ArrayBuffer.isView(x)) return Array.from(x as unknown as ArrayLike<number>);
+  if (Array.isArray(x)) return x.map(plain);
+  if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, plain(v)]));
+  return x;
+}
+
+/**
+ * Writes `interpretability.md` and `.json` into `out`, and puts the Markdown into the run's
+ * report.md between markers (replacing an earlier one; `eval` rewrites the report, `attn` adds it again).
+ */
+export async function writeInterpretability(
+  out: string,
+  runDir: string,
+  r: Interpretability,
+): Promise<string> {
+  const md = interpretabilityMarkdown(r);
+  await writeFileAtomic(join(out, 'interpretability.md'), `${md}\n`);
+  await writeJsonAtomic(join(out, 'interpretability.json'), plain(r));
+  const report = join(runDir, 'report.md');
+  if (existsSync(report)) {
+    const text = readFileSync(report, 'utf8');
+    const i = text.indexOf(BEGIN);
+    const j = text.indexOf(END);
+    const base = i >= 0 && j > i ? text.slice(0, i) + text.slice(j + END.length).replace(/^\n+/, '') : text;
+    await writeFileAtomic(report, `${base.replace(/\n*$/, '\n\n')}${BEGIN}\n${md}\n${END}\n`);
+  }
+  return md;
 }

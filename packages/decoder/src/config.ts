@@ -1,23 +1,24 @@
-import { dinoHeadConfigSchema } from '@symseq/nn';
+import { closest, dinoHeadConfigSchema } from '@symseq/nn';
 import { z } from 'zod';
+import { STUDENT_DISCRETIZERS, STUDENT_SET_OPTIONS, type StudentDiscretizerKind } from './studentDiscretizer';
 
 const positiveInt = z.number().int().positive();
 
-/** Keys of a discretizer's own config that the student sets itself. */
-const RESERVED_OPTIONS = ['numCodes', 'codebookSize', 'dim', 'levels', 'rng', 'seed'];
-
 /**
- * How decoder outputs become symbols, with the classes of @symseq/discretize:
+ * How decoder outputs become symbols, with the classes of @symseq/discretize (see STUDENT_DISCRETIZERS):
  * - `temperature` (TemperatureSoftmax) and `gumbel` (GumbelSoftmax) read logits over `vocabSize`
  *   symbols and emit (straight-through) one-hots;
  * - `vq` (VectorQuantizer, `vocabSize` codes) and `fsq` (FSQ, `levels`, vocabulary = product of
  *   levels) read a `codeDim`-vector and emit a code vector of that size.
- * `options` go to the class's config unchanged (temperature, hard, commitmentWeight, learning…),
- * except the sizes and the noise source, which the student sets.
+ * `options` go to the class's config (temperature, hard, commitmentWeight, learning…) and are
+ * checked against that class's own schema here, except the sizes and the noise source, which the
+ * student sets.
  */
 export const discretizerConfigSchema = z
   .object({
-    kind: z.enum(['temperature', 'gumbel', 'vq', 'fsq']).default('temperature'),
+    kind: z
+      .enum(Object.keys(STUDENT_DISCRETIZERS) as [StudentDiscretizerKind, ...StudentDiscretizerKind[]])
+      .default('temperature'),
     /** Size of the vector the decoder head emits for `vq` (default 32) and `fsq` (default levels.length). */
     codeDim: positiveInt.optional(),
     /** Levels per dimension for `fsq`, e.g. [8, 4, 4] → 128 symbols. */
@@ -27,21 +28,51 @@ export const discretizerConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    for (const k of Object.keys(c.options)) {
-      if (RESERVED_OPTIONS.includes(k)) {
-        ctx.addIssue({ code: 'custom', path: ['options', k], message: 'is set by the student; remove it' });
-      }
-    }
+    const spec = STUDENT_DISCRETIZERS[c.kind];
     if (c.kind === 'fsq' && !c.levels) {
       ctx.addIssue({ code: 'custom', path: ['levels'], message: "is required for kind 'fsq'" });
     }
     if (c.kind !== 'fsq' && c.levels) {
       ctx.addIssue({ code: 'custom', path: ['levels'], message: "is only used by kind 'fsq'" });
     }
-    if ((c.kind === 'temperature' || c.kind === 'gumbel') && c.codeDim !== undefined) {
+    if (spec.emits === 'one-hot' && c.codeDim !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['codeDim'], message: "is only used by kinds 'vq' and 'fsq'" });
     }
+    checkOptions(c.kind, c.options, ctx);
   });
+
+/** `options` against the class's own schema: sizes set by the student, unknown keys (did you mean), bad values. */
+function checkOptions(kind: StudentDiscretizerKind, options: Record<string, unknown>, ctx: z.RefinementCtx) {
+  const own = objectOf(STUDENT_DISCRETIZERS[kind].schema);
+  const studentSet: readonly string[] = STUDENT_SET_OPTIONS;
+  const allowed = Object.keys(own.shape).filter((k) => !studentSet.includes(k));
+  const given: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (studentSet.includes(key)) {
+      ctx.addIssue({ code: 'custom', path: ['options', key], message: 'is set by the student; remove it' });
+    } else if (!allowed.includes(key)) {
+      const s = closest(key, allowed);
+      ctx.addIssue({
+        code: 'custom',
+        path: ['options', key],
+        message: `unknown key for the '${kind}' discretizer${s ? ` (did you mean '${s}'?)` : ''}`,
+      });
+    } else {
+      given[key] = value;
+    }
+  }
+  const r = own.pick(Object.fromEntries(allowed.map((k) => [k, true]))).safeParse(given);
+  if (!r.success) {
+    for (const issue of r.error.issues)
+      ctx.addIssue({ ...issue, path: ['options', ...issue.path] } as z.IssueData);
+  }
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: walks zod wrappers (effects, defaults) to the object inside
+function objectOf(s: any): z.AnyZodObject {
+  while (s?._def?.innerType || s?._def?.schema) s = s._def.innerType ?? s._def.schema;
+  return s;
+}
 
 export const studentConfigSchema = z
   .object({

@@ -15,7 +15,14 @@ export {
   type StudentForwardOptions,
   type StudentOutput,
 } from './student';
-export { createStudentDiscretizer } from './studentDiscretizer';
+export {
+  createStudentDiscretizer,
+  STUDENT_DISCRETIZERS,
+  STUDENT_SET_OPTIONS,
+  type StudentDiscretizerKind,
+  type StudentDiscretizerSizes,
+  type StudentDiscretizerSpec,
+} from './studentDiscretizer';
 export {
   type DecoderOutput,
   type GenerateOptions,

@@ -260,8 +260,18 @@ test('config errors name the field and what was expected', () => {
   expect(() => new Student(tiny({ kind: 'temperature', options: { numCodes: 3 } }))).toThrow(
     'discretizer.options.numCodes: is set by the student; remove it',
   );
+  // Options are checked against the class's own schema with the Student config, before anything is built.
   expect(() => new Student(tiny({ kind: 'temperature', options: { temprature: 2 } }))).toThrow(
-    /invalid TemperatureSoftmax config:\n {2}temprature: unknown key \(did you mean 'temperature'\?\)/,
+    /invalid Student config:\n {2}discretizer\.options\.temprature: unknown key for the 'temperature' discretizer \(did you mean 'temperature'\?\)/,
+  );
+  expect(() => new Student(tiny({ kind: 'vq', options: { commitmentWieght: 1 } }))).toThrow(
+    "discretizer.options.commitmentWieght: unknown key for the 'vq' discretizer (did you mean 'commitmentWeight'?)",
+  );
+  expect(() => new Student(tiny({ kind: 'gumbel', options: { hard: 'yes' } }))).toThrow(
+    'discretizer.options.hard: Expected boolean, received string',
+  );
+  expect(() => new Student(tiny({ kind: 'temperature', codeDim: 8 }))).toThrow(
+    "discretizer.codeDim: is only used by kinds 'vq' and 'fsq'",
   );
   const student = new Student(tiny());
   const tokens = tf.zeros([1, N, DT]);

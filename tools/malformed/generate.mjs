@@ -199,7 +199,7 @@ const CASES = [
     reader: 'safetensors',
     path: 'safetensors/truncated-data.safetensors',
     expect:
-      "tensor 'fc2\\.weight' has data_offsets \\[16, 32\\] past the end of the data section \\(28 bytes\\); the file is truncated",
+      "tensor 'fc2\\.weight' has data_offsets \\[16, 32\\] outside the data section \\(28 bytes\\); the file is truncated",
     bytes: () => goodSafetensors().subarray(0, goodSafetensors().length - 4),
   },
   {

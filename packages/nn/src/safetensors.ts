@@ -88,7 +88,7 @@ export function readSafetensors(bytes: Uint8Array, source = 'safetensors'): Safe
   for (const e of entries) {
     if (!CONVERTED.includes(e.dtype)) {
       throw new Error(
-        `${source}: tensor '${e.name}' has dtype '${e.dtype}', which this reader does not convert; supported: ${CONVERTED.join(', ')}`,
+        `${source}: tensor '${e.name}' has dtype '${e.dtype}'; supported: ${CONVERTED.join(', ')}`,
       );
     }
     const count = e.shape.reduce((a, b) => a * b, 1);
@@ -195,7 +195,7 @@ function checkLayout(entries: Entry[], dataLen: number, source: string): void {
     }
     if (e.end > dataLen) {
       throw new Error(
-        `${source}: tensor '${e.name}' has data_offsets [${e.begin}, ${e.end}] past the end of the data section (${dataLen} bytes); the file is truncated`,
+        `${source}: tensor '${e.name}' has data_offsets [${e.begin}, ${e.end}] outside the data section (${dataLen} bytes); the file is truncated`,
       );
     }
     expected = e.end;

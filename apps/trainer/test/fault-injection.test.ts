@@ -428,4 +428,36 @@ describe.skipIf(!ready)('train --config on the malformed corpus', () => {
       expect(existsSync(out)).toBe(false);
     });
   }
+
+  it('an unwritable cache.dir is refused before any image is decoded', async () => {
+    // A corrupt image plus --strict: had decoding started first, its error would come instead.
+    const data = join(root, 'data-with-corrupt');
+    cpSync(join(root, 'corpus', 'imagefolder', 'mixed'), data, { recursive: true });
+    cpSync(join(data, 'train'), join(data, 'test'), { recursive: true });
+    writeFileSync(join(root, 'not-a-folder'), 'x');
+    const out = join(root, 'config-runs', 'cache-ro');
+    const r = await symseq([
+      'train',
+      '--config',
+      join(root, 'corpus', 'config', 'good.json'),
+      '--data-dir',
+      data,
+      '--set',
+      'data.dataset=imagefolder',
+      '--set',
+      `cache.dir=${join(root, 'not-a-folder', 'cache')}`,
+      '--teacher',
+      teacherDir,
+      '--strict',
+      '--out',
+      out,
+      '--backend',
+      'wasm',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/cache\.dir.*not-a-folder\/cache.*not writable \(ENOTDIR\)/);
+    expect(r.err).not.toMatch(/trunc\.jpg|corrupt/);
+    // At most the (empty) output folder was created by its own writability check.
+    expect(files(out)).toEqual([]);
+  });
 });

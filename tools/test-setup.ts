@@ -1,9 +1,8 @@
 // Registers gradients and selects the backend named by SYMSEQ_BACKEND (wasm by default).
-// tfjs-core alone registers no gradients in Node, so this import is required. Importing it first
-// would create the engine before tfjs-core's own side effects (the op handler behind tensor methods
-// such as clone/cast, which some core gradients use) ran, so those are imported explicitly before it.
-import '@tensorflow/tfjs-core/dist/base_side_effects';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+// tfjs-core alone registers no gradients in Node. The built @symseq/nn/register-gradients (what users
+// import) uses only the public '@tensorflow/tfjs-core' entry; importing tfjs-core's dist files here
+// instead loaded a second copy of tfjs-core ("Platform node has already been set" in every test file).
+import '@symseq/nn/register-gradients';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';

@@ -1,0 +1,366 @@
+"""Minimal PyTorch re-implementation of the symseq student (packages/decoder) and the trainer's
+`features` objective, for fast recipe search. Not a product: the TS packages are.
+
+  /usr/bin/python3 tools/research/student.py --size 64 --tokens conv_pw_13_relu --tag sanity
+
+Student (as in TS): teacher tokens -> Linear+LN memory; decoder = start token + positions, pre-norm
+block (causal self-attn, cross-attn to memory, MLP x4), LN, head -> V logits; temperature softmax
+with straight-through hard one-hot, fed back through an embedding table. Encoder: its own symbol
+table, CLS + positions, one pre-norm block, LN -> h_l (the k-NN embedding). Projector: DINO head
+(Linear-GELU-Linear, L2 norm, weight-normalised linear with frozen gain) -> s_l.
+"""
+
+import argparse
+import json
+import math
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from common import fmt, knn_accuracy, log, residual_kmeans_table, load_features
+
+
+def trunc_(w, std=0.02):
+    nn.init.trunc_normal_(w, std=std, a=-2 * std, b=2 * std)
+    return w
+
+
+class Lin(nn.Linear):
+    def __init__(self, i, o, bias=True):
+        super().__init__(i, o, bias)
+        trunc_(self.weight)
+        if bias:
+            nn.init.zeros_(self.bias)
+
+
+class MHA(nn.Module):
+    def __init__(self, d, h):
+        super().__init__()
+        self.h, self.q, self.k, self.v, self.proj = h, Lin(d, d), Lin(d, d), Lin(d, d), Lin(d, d)
+
+    def split(self, x):
+        b, t, d = x.shape
+        return x.view(b, t, self.h, d // self.h).transpose(1, 2)
+
+    def forward(self, x, mem=None, causal=False, kv=None):
+        q = self.split(self.q(x))
+        if kv is None:
+            src = x if mem is None else mem
+            kv = (self.split(self.k(src)), self.split(self.v(src)))
+        k, v = kv
+        s = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
+        if causal:
+            t = x.shape[1]
+            s = s.masked_fill(torch.triu(torch.ones(t, t, dtype=torch.bool), 1), float("-inf"))
+        p = s.softmax(-1)
+        o = (p @ v).transpose(1, 2).reshape(x.shape)
+        return self.proj(o), p
+
+
+class Mlp(nn.Module):
+    def __init__(self, d, r=4):
+        super().__init__()
+        self.fc1, self.fc2 = Lin(d, d * r), Lin(d * r, d)
+
+    def forward(self, x):
+        return self.fc2(F.gelu(self.fc1(x)))
+
+
+class DecBlock(nn.Module):
+    def __init__(self, d, h):
+        super().__init__()
+        self.n1, self.sa, self.n2, self.ca, self.n3, self.mlp = (
+            nn.LayerNorm(d), MHA(d, h), nn.LayerNorm(d), MHA(d, h), nn.LayerNorm(d), Mlp(d))
+
+    def forward(self, x, mem_kv, cache):
+        """One new position x [B, 1, d]; cache holds earlier self-attention keys/values (exact)."""
+        h = self.n1(x)
+        k, v = self.sa.split(self.sa.k(h)), self.sa.split(self.sa.v(h))
+        if cache:
+            k, v = torch.cat([cache[0], k], 2), torch.cat([cache[1], v], 2)
+        x = x + self.sa(h, kv=(k, v))[0]
+        a, p = self.ca(self.n2(x), kv=mem_kv)
+        x = x + a
+        return x + self.mlp(self.n3(x)), p, (k, v)
+
+
+class EncBlock(nn.Module):
+    def __init__(self, d, h):
+        super().__init__()
+        self.n1, self.attn, self.n2, self.mlp = nn.LayerNorm(d), MHA(d, h), nn.LayerNorm(d), Mlp(d)
+
+    def forward(self, x):
+        x = x + self.attn(self.n1(x))[0]
+        return x + self.mlp(self.n2(x))
+
+
+class Student(nn.Module):
+    def __init__(self, teacher_dim, out_dim, d=128, heads=4, V=128, L=8, proj_hidden=512, bottleneck=128,
+                 per_position_heads=False):
+        super().__init__()
+        self.V, self.L, self.d = V, L, d
+        self.token_proj, self.token_norm = Lin(teacher_dim, d), nn.LayerNorm(d)
+        self.start = nn.Parameter(trunc_(torch.empty(1, 1, d)))
+        self.dec_pos = nn.Parameter(trunc_(torch.empty(L, d)))
+        self.block = DecBlock(d, heads)
+        self.norm = nn.LayerNorm(d)
+        # per-position vocabularies: one head (and one feed-back table) per position
+        nh = L if per_position_heads else 1
+        self.heads = nn.ModuleList([Lin(d, V) for _ in range(nh)])
+        self.dec_embed = nn.Parameter(trunc_(torch.empty(nh, V, d)))
+        self.enc_embed = nn.Parameter(trunc_(torch.empty(nh, V, d)))
+        self.cls = nn.Parameter(trunc_(torch.empty(1, 1, d)))
+        self.enc_pos = nn.Parameter(trunc_(torch.empty(L + 1, d)))
+        self.enc_block = EncBlock(d, heads)
+        self.enc_norm = nn.LayerNorm(d)
+        self.p1, self.p2 = Lin(d, proj_hidden), Lin(proj_hidden, bottleneck)
+        self.last_v = nn.Parameter(trunc_(torch.empty(out_dim, bottleneck)))
+
+    def table(self, t, emb):
+        return emb[t if emb.shape[0] > 1 else 0]
+
+    def generate(self, tokens, tau=1.0, hard=True, steps=None, gumbel=0.0):
+        steps = steps or self.L
+        mem = self.token_norm(self.token_proj(tokens))
+        kv = (self.block.ca.split(self.block.ca.k(mem)), self.block.ca.split(self.block.ca.v(mem)))
+        b = tokens.shape[0]
+        x = (self.start + self.dec_pos[0]).expand(b, 1, self.d)
+        fed, logits, attn = [], [], []
+        cache = None
+        for t in range(steps):
+            h, p, cache = self.block(x, kv, cache)
+            lg = self.heads[t if len(self.heads) > 1 else 0](self.norm(h[:, -1]))
+            noisy = lg + gumbel * -torch.log(-torch.log(torch.rand_like(lg).clamp_min(1e-9))) if gumbel else lg
+            soft = F.softmax(noisy / tau, -1)
+            idx = noisy.argmax(-1)
+            z = F.one_hot(idx, self.V).float()
+            z = z + soft - soft.detach() if hard else soft
+            fed.append(z)
+            logits.append(lg)
+            attn.append(p[:, :, -1])
+            if t + 1 < steps:
+                x = (z @ self.table(t, self.dec_embed) + self.dec_pos[t + 1])[:, None]
+        return torch.stack(fed, 1), torch.stack(logits, 1), attn
+
+    def encode(self, fed):
+        """fed [B, l, V] -> CLS embedding [B, d]."""
+        b, l, _ = fed.shape
+        if self.enc_embed.shape[0] > 1:
+            e = torch.einsum("blv,lvd->bld", fed, self.enc_embed[:l])
+        else:
+            e = fed @ self.enc_embed[0]
+        x = torch.cat([self.cls.expand(b, 1, self.d), e], 1) + self.enc_pos[: l + 1]
+        return self.enc_norm(self.enc_block(x)[:, 0])
+
+    def project(self, h):
+        z = F.normalize(self.p2(F.gelu(self.p1(h))), dim=-1)
+        return z @ F.normalize(self.last_v, dim=1).T
+
+
+def sinkhorn(logits, iters=3, eps=0.05):
+    """Balanced soft assignment (SwAV): rows are samples, columns symbols."""
+    q = torch.exp((logits - logits.max()) / eps).T
+    q /= q.sum()
+    k, b = q.shape
+    for _ in range(iters):
+        q /= q.sum(1, keepdim=True) * k
+        q /= q.sum(0, keepdim=True) * b
+    return (q * b).T
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--tokens", default="conv_pw_13_relu")
+    ap.add_argument("--pooled", default="conv_pw_13_relu")
+    ap.add_argument("--epochs", type=float, default=2)
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--min-lr", type=float, default=1e-5)
+    ap.add_argument("--warmup", type=float, default=0.5)
+    ap.add_argument("--wd", type=float, default=0.04)
+    ap.add_argument("--clip", type=float, default=3.0)
+    ap.add_argument("--tau", type=float, default=1.0)
+    ap.add_argument("--usage", type=float, default=0.1)
+    ap.add_argument("--objective", default="features",
+                    choices=["features", "contrast", "residual", "dino"])
+    ap.add_argument("--target", default="self", choices=["self", "nbr-random", "nbr-mean"])
+    ap.add_argument("--nbr-k", type=int, default=20)
+    ap.add_argument("--ctemp", type=float, default=0.1, help="contrastive temperature")
+    ap.add_argument("--lengths", default="1,2,4,8")
+    ap.add_argument("--weights", default=None, help="comma list of per-length loss weights")
+    ap.add_argument("--per-position", action="store_true")
+    ap.add_argument("--sinkhorn", type=float, default=0.0, help="weight of a Sinkhorn-target CE on logits")
+    ap.add_argument("--prototypes", type=int, default=1024)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--subset", type=int, default=0)
+    ap.add_argument("--gumbel", type=float, default=0.0)
+    ap.add_argument("--d", type=int, default=128)
+    ap.add_argument("--scan", type=float, default=0.0, help="SCAN neighbour-consistency weight on symbol 1")
+    ap.add_argument("--rkm-pretrain", type=float, default=0.0,
+                    help="fraction of training with a CE pull of the logits towards residual k-means codes")
+    ap.add_argument("--tag", default="")
+    ap.add_argument("--baseline", action="store_true", help="also compute residual k-means")
+    a = ap.parse_args()
+    torch.set_num_threads(1)
+    torch.manual_seed(a.seed)
+    np.random.seed(a.seed)
+    t_start = time.time()
+    feats = load_features(a.size, a.tokens, a.pooled)
+    tok_tr, pool_tr, y_tr = feats["train"]
+    tok_te, pool_te, y_te = feats["test"]
+    if a.subset:
+        tok_tr, pool_tr, y_tr = tok_tr[: a.subset], pool_tr[: a.subset], y_tr[: a.subset]
+    n, N, Dt = tok_tr.shape
+    lengths = [int(x) for x in a.lengths.split(",")]
+    wts = [float(x) for x in a.weights.split(",")] if a.weights else [1 / len(lengths)] * len(lengths)
+    target_tr = pool_tr
+    nbrs = None
+    if a.target != "self" or a.objective == "dino":
+        pn = F.normalize(pool_tr, dim=1)
+        nbrs = torch.empty(n, a.nbr_k, dtype=torch.long)
+        for i in range(0, n, 2000):
+            nbrs[i:i + 2000] = (pn[i:i + 2000] @ pn.T).topk(a.nbr_k + 1, dim=1).indices[:, 1:]
+        if a.target == "nbr-mean":
+            target_tr = F.normalize(pn + pn[nbrs].sum(1), dim=1)  # self + neighbours, averaged
+    rkm_codes = None
+    if a.rkm_pretrain or a.baseline:
+        b = residual_kmeans_table(feats, cache_key=f"{a.size}-{a.pooled}")
+        rkm_codes = b["codes_train"]
+    if a.scan and nbrs is None:
+        pn = F.normalize(pool_tr, dim=1)
+        nbrs = torch.empty(n, a.nbr_k, dtype=torch.long)
+        for i in range(0, n, 2000):
+            nbrs[i:i + 2000] = (pn[i:i + 2000] @ pn.T).topk(a.nbr_k + 1, dim=1).indices[:, 1:]
+    out_dim = a.prototypes if a.objective == "dino" else pool_tr.shape[1]
+    model = Student(Dt, out_dim, d=a.d, per_position_heads=a.per_position)
+    if a.objective == "dino":
+        from common import kmeans
+        protos, _ = kmeans(F.normalize(pool_tr, dim=1), a.prototypes, iters=10, seed=a.seed)
+        protos = F.normalize(protos, dim=1)
+        center = torch.zeros(a.prototypes)
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        (decay if p.ndim >= 2 and "pos" not in name and "start" not in name and "cls" not in name
+         else no_decay).append(p)
+    opt = torch.optim.Adam([{"params": decay}, {"params": no_decay}], lr=a.lr)
+    steps_per_epoch = n // a.batch
+    total = int(a.epochs * steps_per_epoch)
+    warm = int(a.warmup * steps_per_epoch)
+    g = torch.Generator().manual_seed(a.seed)
+    step = 0
+    t0 = time.time()
+    while step < total:
+        perm = torch.randperm(n, generator=g)
+        for bi in range(steps_per_epoch):
+            if step >= total:
+                break
+            lr = a.lr * (step + 1) / warm if step < warm else a.min_lr + 0.5 * (a.lr - a.min_lr) * (
+                1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
+            for grp in opt.param_groups:
+                grp["lr"] = lr
+            idx = perm[bi * a.batch:(bi + 1) * a.batch]
+            tokens = tok_tr[idx].float()
+            if a.target == "nbr-random":
+                pick = nbrs[idx, torch.randint(a.nbr_k, (len(idx),), generator=g)]
+                tgt = torch.where(torch.rand(len(idx), generator=g)[:, None] < 0.5, pool_tr[idx], pool_tr[pick])
+            else:
+                tgt = target_tr[idx]
+            fed, logits, _ = model.generate(tokens, tau=a.tau, gumbel=a.gumbel)
+            loss = 0
+            hs = [model.encode(fed[:, :l]) for l in lengths]
+            ss = model.project(torch.cat(hs, 0)).split(len(idx))
+            tn = F.normalize(tgt, dim=1)
+            if a.objective == "dino":
+                tl = tn @ protos.T
+                pt = F.softmax((tl - center) / 0.04, -1)
+                center = 0.9 * center + 0.1 * tl.mean(0)
+            for l, w, s in zip(lengths, wts, ss):
+                if a.objective == "features":
+                    loss = loss + w * (1 - F.cosine_similarity(s, tgt, dim=1)).mean()
+                elif a.objective == "contrast":
+                    sn = F.normalize(s, dim=1)
+                    lg = sn @ tn.T / a.ctemp
+                    lab = torch.arange(len(idx))
+                    loss = loss + w * 0.5 * (F.cross_entropy(lg, lab) + F.cross_entropy(lg.T, lab))
+                elif a.objective == "dino":
+                    loss = loss + w * -(pt * F.log_softmax(s / 0.1, -1)).sum(1).mean()
+            if a.usage:
+                m = F.softmax(logits, -1).mean(0)  # [L, V]
+                loss = loss + a.usage * (m * m.clamp_min(1e-8).log()).sum(-1).mean()
+            if a.sinkhorn:
+                with torch.no_grad():
+                    q = torch.stack([sinkhorn(logits[:, t]) for t in range(logits.shape[1])], 1)
+                loss = loss + a.sinkhorn * -(q * F.log_softmax(logits / 0.1, -1)).sum(-1).mean()
+            if a.scan:
+                pick = nbrs[idx, torch.randint(a.nbr_k, (len(idx),), generator=g)]
+                _, lg_n, _ = model.generate(tok_tr[pick].float(), tau=a.tau, steps=1)
+                p_i, p_j = F.softmax(logits[:, 0], -1), F.softmax(lg_n[:, 0], -1)
+                loss = loss + a.scan * -((p_i * p_j).sum(-1).clamp_min(1e-8).log()).mean()
+            if a.rkm_pretrain and step < a.rkm_pretrain * total:
+                w_ce = 1 - step / (a.rkm_pretrain * total)
+                ce = F.cross_entropy(logits.reshape(-1, model.V), rkm_codes[idx].reshape(-1))
+                loss = loss + w_ce * ce
+            opt.zero_grad()
+            loss.backward()
+            if a.clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), a.clip)
+            opt.step()
+            with torch.no_grad():
+                for p in decay:
+                    p.mul_(1 - lr * a.wd)
+            if step % 50 == 0:
+                print(f"step {step}/{total} loss {loss.item():.4f} {time.time() - t0:.0f}s", flush=True)
+            step += 1
+    train_s = time.time() - t0
+    res = evaluate(model, feats, lengths=(1, 2, 4, 8), subset=a.subset)
+    res.update(tag=a.tag, args=vars(a), train_s=round(train_s), total_s=round(time.time() - t_start))
+    if a.baseline:
+        b = residual_kmeans_table(feats, cache_key=f"{a.size}-{a.pooled}")
+        res["rkm"] = b["residual_kmeans"]
+        res["teacher"] = b["teacher"]
+    log(f"[{a.tag}] emb {fmt(res['emb'])} | proj {fmt(res['proj'])} | ppl {res['ppl_min']:.1f}-{res['ppl_max']:.1f}"
+        f" distinct {res['distinct']:.2f} | train {train_s:.0f}s" + (f" | rkm {fmt(res['rkm'])} teacher {res['teacher']:.2f}" if a.baseline else ""))
+    log("    " + json.dumps({k: v for k, v in res.items() if k not in ("args",)}) + " ARGS " + json.dumps(vars(a)))
+
+
+@torch.no_grad()
+def evaluate(model, feats, lengths=(1, 2, 4, 8), subset=0):
+    model.eval()
+    outs = {}
+    for split in ("train", "test"):
+        tok, pooled, y = feats[split]
+        if subset and split == "train":
+            tok, y = tok[:subset], y[:subset]
+        embs = {l: [] for l in lengths}
+        projs = {l: [] for l in lengths}
+        syms = []
+        for i in range(0, len(tok), 1000):
+            fed, logits, _ = model.generate(tok[i:i + 1000].float(), tau=1.0)
+            syms.append(fed.argmax(-1))
+            for l in lengths:
+                h = model.encode(fed[:, :l])
+                embs[l].append(h)
+                projs[l].append(model.project(h))
+        outs[split] = ({l: torch.cat(v) for l, v in embs.items()}, {l: torch.cat(v) for l, v in projs.items()},
+                       torch.cat(syms), y)
+    (etr, ptr, str_, ytr), (ete, pte, ste, yte) = outs["train"], outs["test"]
+    emb = {l: knn_accuracy(etr[l], ytr, ete[l], yte) for l in lengths}
+    proj = {l: knn_accuracy(ptr[l], ytr, pte[l], yte) for l in lengths}
+    L = ste.shape[1]
+    ppl = []
+    for t in range(L):
+        c = torch.bincount(ste[:, t], minlength=model.V).float()
+        p = c / c.sum()
+        ppl.append(math.exp(-(p[p > 0] * p[p > 0].log()).sum().item()))
+    distinct = float(np.mean([len(set(r.tolist())) for r in ste]))
+    model.train()
+    return {"emb": emb, "proj": proj, "ppl": [round(x, 1) for x in ppl], "ppl_min": min(ppl), "ppl_max": max(ppl),
+            "distinct": distinct, "example": ste[:3].tolist()}
+
+
+if __name__ == "__main__":
+    main()

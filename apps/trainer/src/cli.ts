@@ -3,13 +3,25 @@ import { attnCommand } from './commands/attn';
 import { encodeCommand } from './commands/encode';
 import { evalCommand } from './commands/eval';
 import { exportCommand } from './commands/export';
+import { featuresCommand } from './commands/features';
 import { trainCommand } from './commands/train';
+import { defaultWorkers } from './feature-workers';
 
 const int = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got '${v}'`);
   return n;
 };
+const positive = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`expected a whole number >= 1, got '${v}'`);
+  return n;
+};
+const workersOption = () =>
+  new Option('--workers <n>', 'worker threads for teacher feature extraction, each with its own backend')
+    .argParser(positive)
+    .default(defaultWorkers(), 'all cores');
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const backendOption = () =>
   new Option('--backend <name>', 'TensorFlow.js backend').choices([
@@ -54,7 +66,31 @@ program
   )
   .option('--strict', 'stop at the first unreadable image instead of skipping it')
   .option('-q, --quiet', 'no progress bars')
+  .addOption(workersOption())
   .action(async (o) => trainCommand(o));
+
+program
+  .command('features')
+  .description(
+    'extract (or resume) the teacher feature caches of a config without training; --shard i/n builds one job of n, --merge checks all are in',
+  )
+  .option('--preset <name>', 'built-in config: cpu or paper')
+  .option('-c, --config <file>', 'JSON config file, merged over the preset')
+  .option('--data-dir <dir>', 'dataset folder (default: $CIFAR10_DIR)')
+  .option('--teacher <path>', 'teacher weights')
+  .option('--seed <n>', 'random seed', int)
+  .option('--train-limit <n>', 'use n training images (balanced)', int)
+  .option('--test-limit <n>', 'use n test images (balanced)', int)
+  .option('--set <key=value>', 'override any config key (repeatable)', collect)
+  .addOption(backendOption())
+  .addOption(workersOption())
+  .option('--shard <i/n>', 'build only job i (0-based) of n, e.g. a Slurm array task; jobs share cache.dir')
+  .option('--merge', 'after all --shard jobs: check every shard is there and mark the caches complete')
+  .option('--strict', 'stop at the first unreadable image instead of skipping it')
+  .option('-q, --quiet', 'no progress bars')
+  .action(async (o) => {
+    console.log((await featuresCommand(o)).join('\n'));
+  });
 
 program
   .command('eval')

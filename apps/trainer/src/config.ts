@@ -102,6 +102,8 @@ export const trainConfigSchema = z
         /** Augmented (DINO) views per training image cached besides the clean one. */
         views: z.number().int().min(0).default(0),
         dtype: z.enum(['float16', 'float32']).default('float16'),
+        /** Images per cache shard: the unit of resume, of worker threads and of --shard jobs. */
+        shardSize: positiveInt.default(1024),
       })
       .strict()
       .default({}),

@@ -1,8 +1,16 @@
 import { join } from 'node:path';
-import { buildFeatureCache, type FeatureCache, type ImageDataset, openFeatureCache } from '@symseq/data';
+import {
+  type BuildFeatureCacheResult,
+  buildFeatureCache,
+  type FeatureCache,
+  type Featurizer,
+  type ImageDataset,
+  openFeatureCache,
+} from '@symseq/data';
 import type { Teacher } from '@symseq/vit-teacher';
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from './config';
+import { workerShardExecutor } from './feature-workers';
 
 /** Size of the pooled features of a cache. */
 export const pooledDimOf = (f: FeatureCache): number => f.manifest.shapes!.pooled[2];
@@ -58,6 +66,61 @@ export function featureCacheDir(
   );
 }
 
+/** The teacher as the feature cache calls it: tokens and pooled features of a batch. */
+export const teacherFeaturizer =
+  (teacher: Teacher): Featurizer =>
+  (images) =>
+    tf.tidy(() => {
+      const o = teacher.forward(images);
+      return { tokens: o.tokens, pooled: o.pooled };
+    });
+
+export interface FeatureBuildOptions {
+  quiet?: boolean;
+  /** Worker threads for the teacher (each with its own backend); 1 computes in this thread. */
+  workers?: number;
+  /** Build only job `index` of `count` of the cache (`--shard i/n`). */
+  part?: { index: number; count: number };
+}
+
+/** Builds (or resumes, or reuses) the feature cache of a split; with `part`, only that job's shards. */
+export async function buildFeaturesOf(
+  config: TrainConfig,
+  teacher: Teacher,
+  ds: ImageDataset,
+  split: string,
+  views: number,
+  opts: FeatureBuildOptions = {},
+): Promise<{ dir: string; result: BuildFeatureCacheResult }> {
+  const dir = featureCacheDir(config, teacher, ds, split, views);
+  const workers = opts.workers ?? 1;
+  const result = await buildFeatureCache({
+    dir,
+    dataset: ds,
+    featurize: teacherFeaturizer(teacher),
+    executor:
+      workers > 1
+        ? workerShardExecutor({ workers, config, backend: tf.getBackend(), dataset: ds })
+        : undefined,
+    part: opts.part,
+    teacherId: teacher.id,
+    inputSize: teacher.inputSize,
+    views,
+    seed: config.seed,
+    dtype: config.cache.dtype,
+    shardSize: config.cache.shardSize,
+    batchSize: config.teacher.batchSize,
+    quiet: opts.quiet,
+  });
+  if (!opts.quiet) {
+    const missing = result.missingShards.length
+      ? `, ${result.missingShards.length} shards left to other jobs`
+      : '';
+    console.error(`features ${split}: ${result.status}${missing} (${dir})`);
+  }
+  return { dir, result };
+}
+
 /** Teacher features of a split: from the cache when it matches, else computed (with a progress bar) and cached. */
 export async function featuresOf(
   config: TrainConfig,
@@ -65,25 +128,8 @@ export async function featuresOf(
   ds: ImageDataset,
   split: string,
   views: number,
-  opts: { quiet?: boolean } = {},
+  opts: { quiet?: boolean; workers?: number } = {},
 ): Promise<FeatureCache> {
-  const dir = featureCacheDir(config, teacher, ds, split, views);
-  const res = await buildFeatureCache({
-    dir,
-    dataset: ds,
-    featurize: (images) =>
-      tf.tidy(() => {
-        const o = teacher.forward(images);
-        return { tokens: o.tokens, pooled: o.pooled };
-      }),
-    teacherId: teacher.id,
-    inputSize: teacher.inputSize,
-    views,
-    seed: config.seed,
-    dtype: config.cache.dtype,
-    batchSize: config.teacher.batchSize,
-    quiet: opts.quiet,
-  });
-  if (!opts.quiet) console.error(`features ${split}: ${res.status} (${dir})`);
+  const { dir } = await buildFeaturesOf(config, teacher, ds, split, views, opts);
   return openFeatureCache(dir);
 }

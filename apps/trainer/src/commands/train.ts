@@ -14,7 +14,7 @@ import { studentConfigFor, train } from '../train';
  * teacher, sizes, the student config itself) before the slow work; only then touch the run folder,
  * extract (or reuse) teacher features, train, write the final student and the report.
  */
-export async function trainCommand(flags: TrainFlags): Promise<void> {
+export async function trainCommand(flags: TrainFlags & { workers?: number }): Promise<void> {
   const config = buildTrainConfig(flags);
   const folder = new RunFolder(config.out);
   folder.checkStart(flags);
@@ -38,10 +38,9 @@ export async function trainCommand(flags: TrainFlags): Promise<void> {
   checkAgainstData(config, { train: splits.train.length, test: splits.test.length });
   await folder.begin(config, { overwrite: flags.overwrite && !flags.resume });
 
-  const trainF = await featuresOf(config, teacher, splits.train, 'train', config.cache.views, {
-    quiet: flags.quiet,
-  });
-  const testF = await featuresOf(config, teacher, splits.test, 'test', 0, { quiet: flags.quiet });
+  const featureOpts = { quiet: flags.quiet, workers: flags.workers };
+  const trainF = await featuresOf(config, teacher, splits.train, 'train', config.cache.views, featureOpts);
+  const testF = await featuresOf(config, teacher, splits.test, 'test', 0, featureOpts);
   teacher.dispose();
   const featureSeconds = (Date.now() - t0) / 1000;
   const result = await train(config, trainF, { resume: flags.resume, quiet: flags.quiet, log });

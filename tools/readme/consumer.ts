@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -123,4 +123,52 @@ export function createConsumer(dir: string, deps: string[], tarballs: Map<string
     stdio: 'pipe',
     env: { ...process.env, npm_config_update_notifier: 'false' },
   });
+}
+
+const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+
+/** A user's strict ESM TypeScript setup for Node (DOM types too, for browser code). */
+export const consumerTsconfig = {
+  compilerOptions: {
+    target: 'ES2022',
+    module: 'NodeNext',
+    moduleResolution: 'NodeNext',
+    lib: ['ES2022', 'DOM'],
+    types: ['node'],
+    strict: true,
+    skipLibCheck: true,
+    sourceMap: true,
+    outDir: 'out',
+  },
+  include: ['*.ts'],
+};
+
+export interface Diagnostic {
+  line: number;
+  column: number;
+  message: string;
+}
+
+/** Writes the tsconfig, runs tsc (type-check + emit to out/) and returns the errors per file (no extension). */
+export function typecheck(project: string): Map<string, Diagnostic[]> {
+  writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(consumerTsconfig, null, 2));
+  const out = spawnSync('node', [tsc, '-p', '.', '--pretty', 'false'], { cwd: project, encoding: 'utf8' });
+  const byFile = new Map<string, Diagnostic[]>();
+  for (const text of `${out.stdout}${out.stderr}`.split('\n')) {
+    const m = /^([\w.-]+)\.ts\((\d+),(\d+)\): (.*)$/.exec(text);
+    if (!m) continue;
+    const d = { line: Number(m[2]), column: Number(m[3]), message: m[4] };
+    byFile.set(m[1], [...(byFile.get(m[1]) ?? []), d]);
+  }
+  return byFile;
+}
+
+/** Runs an emitted file with Node in the project; returns the exit status and stderr. */
+export function runNode(project: string, file: string): { status: number | null; stderr: string } {
+  const r = spawnSync('node', ['--enable-source-maps', `out/${file}.js`], {
+    cwd: project,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { status: r.status, stderr: r.stderr ?? '' };
 }

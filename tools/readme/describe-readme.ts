@@ -1,28 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createConsumer, packAll, repoRoot } from './consumer';
+import { createConsumer, type Diagnostic, packAll, repoRoot, runNode, typecheck } from './consumer';
 import { type Program, readmeCode } from './markdown';
 
-const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
 const fixtures = join(repoRoot, 'tools', 'readme', 'fixtures');
-
-const tsconfig = {
-  compilerOptions: {
-    target: 'ES2022',
-    module: 'NodeNext',
-    moduleResolution: 'NodeNext',
-    lib: ['ES2022', 'DOM'],
-    types: ['node'],
-    strict: true,
-    skipLibCheck: true,
-    sourceMap: true,
-    outDir: 'out',
-  },
-  include: ['*.ts'],
-};
 
 /**
  * Tests every ```ts program of a README the way a user meets it: in a fresh project with the
@@ -42,20 +25,15 @@ export function describeReadme(readme: string, slug: string): void {
       createConsumer(join(dir, 'project'), installs, tarballs);
       const project = join(dir, 'project');
       if (existsSync(join(fixtures, slug))) cpSync(join(fixtures, slug), project, { recursive: true });
-      writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
       for (const [i, p] of programs.entries()) {
         writeFileSync(join(project, `${file(i)}.ts`), `${p.code}\nexport {};\n`);
       }
-      const out = spawnSync('node', [tsc, '-p', '.', '--pretty', 'false'], {
-        cwd: project,
-        encoding: 'utf8',
-      });
-      for (const line of `${out.stdout}${out.stderr}`.split('\n')) {
-        const m = /^(example\d+)\.ts\((\d+),(\d+)\): (.*)$/.exec(line);
-        if (!m) continue;
-        const program = programs[Number(m[1].slice(7)) - 1];
-        const at = `${readme}:${program.lines[Number(m[2]) - 1] ?? '?'}:${m[3]}`;
-        diagnostics.set(m[1], [...(diagnostics.get(m[1]) ?? []), `${at} ${m[4]}`]);
+      for (const [name, found] of typecheck(project)) {
+        const program = programs[Number(name.slice(7)) - 1];
+        if (!program) continue;
+        const at = (d: Diagnostic) =>
+          `${readme}:${program.lines[d.line - 1] ?? '?'}:${d.column} ${d.message}`;
+        diagnostics.set(name, found.map(at));
       }
     });
     afterAll(() => {
@@ -72,15 +50,8 @@ export function describeReadme(readme: string, slug: string): void {
       test(`${p.run ? 'type-checks and runs' : 'type-checks'}: ${readme}:${p.line} (${p.heading})`, () => {
         expect(diagnostics.get(file(i)) ?? [], 'tsc').toEqual([]);
         if (!p.run) return;
-        const r = spawnSync('node', ['--enable-source-maps', `out/${file(i)}.js`], {
-          cwd: join(dir, 'project'),
-          encoding: 'utf8',
-          timeout: 60_000,
-        });
-        expect(
-          r.status,
-          `${readme}:${p.line} exited with ${r.status}:\n${(r.stderr ?? '').slice(-3000)}`,
-        ).toBe(0);
+        const r = runNode(join(dir, 'project'), file(i));
+        expect(r.status, `${readme}:${p.line} exited with ${r.status}:\n${r.stderr.slice(-3000)}`).toBe(0);
       });
     });
   });

@@ -1,0 +1,3 @@
+import { describeExample } from '../readme/describe-example';
+
+describeExample('discretize-tfjs-layers');

@@ -1,0 +1,3 @@
+import { describeExample } from '../readme/describe-example';
+
+describeExample('nn-encoder-block');

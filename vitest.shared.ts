@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 
@@ -46,6 +47,14 @@ export function backendProjects(
  */
 export function packageTestConfig(configUrl: string) {
   const dir = fileURLToPath(new URL('.', configUrl));
+  // tools/test-setup.ts registers gradients through the built entry users import; `npm test` at the
+  // root and `turbo run test` build it first, a bare run in a fresh checkout would fail obscurely.
+  if (!existsSync(`${root}packages/nn/dist/register-gradients.js`)) {
+    throw new Error(
+      'tests need the built @symseq/nn/register-gradients (tools/test-setup.ts imports it): run ' +
+        '`npx turbo run build --filter=@symseq/nn` first, or `npx turbo run test --filter=<package>`, which builds it',
+    );
+  }
   return defineConfig({
     test: { projects: backendProjects(dir, ['test/**/*.test.ts'], ['test/**/*.numeric.test.ts']) },
   });

@@ -1,4 +1,4 @@
-import { noGrad, stopGradient } from '@symseq/nn';
+import { noGrad, requireGradients, stopGradient } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 
 export { noGrad, stopGradient };
@@ -16,6 +16,8 @@ export function straightThrough(soft: tf.Tensor, hard: tf.Tensor): tf.Tensor {
       `straightThrough: soft [${soft.shape.join(', ')}] and hard [${hard.shape.join(', ')}] differ`,
     );
   }
+  // Every hard discretizer passes here: say what to import before tf.grad fails on a missing gradient.
+  requireGradients('straightThrough');
   const op = tf.customGrad(((_soft: tf.Tensor) => ({
     value: tf.cast(hard, 'float32'),
     gradFunc: (dy: tf.Tensor) => tf.clone(dy),

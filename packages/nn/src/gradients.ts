@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { requireGradients } from './gradient-kernels';
 
 // biome-ignore lint/suspicious/noExplicitAny: tf.customGrad passes tensors and the save callback untyped
 type AnyGradFn = any;
@@ -24,7 +25,12 @@ export function noGrad<T extends tf.Tensor>(fn: () => T): T {
  * The identity in the forward pass, a zero gradient in the backward pass (torch's `.detach()`). Unlike
  * `noGrad`, `x` stays on the tape, so asking for its gradient gives zeros rather than an error.
  */
-export const stopGradient: <T extends tf.Tensor>(x: T) => T = tf.customGrad(((x: tf.Tensor) => ({
+export function stopGradient<T extends tf.Tensor>(x: T): T {
+  requireGradients('stopGradient');
+  return detach(x);
+}
+
+const detach = tf.customGrad(((x: tf.Tensor) => ({
   value: tf.clone(x),
   gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
 })) as AnyGradFn) as <T extends tf.Tensor>(x: T) => T;

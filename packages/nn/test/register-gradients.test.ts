@@ -25,18 +25,20 @@ const body = `
   };
   let before = '';
   try { tf.grad(f)(x); } catch (e) { before = e.message; }
+  let beforeDiscretizer = '';
+  try { tf.grad((l) => tf.sum(discretize.temperatureSoftmax(l).output))(x); } catch (e) { beforeDiscretizer = e.message; }
   await registerGradients();
   const missing = nn.TRAINING_GRADIENT_KERNELS.filter((k) => tf.getGradient(k) == null);
-  console.log(JSON.stringify({ before, missing, grad: tf.grad(f)(x).arraySync() }));
+  console.log(JSON.stringify({ before, beforeDiscretizer, missing, grad: tf.grad(f)(x).arraySync() }));
 `;
 
 const scripts = {
   esm: `import * as tf from '@tensorflow/tfjs-core'; import '@tensorflow/tfjs-backend-cpu';
-    import * as nn from '@symseq/nn';
+    import * as nn from '@symseq/nn'; import * as discretize from '@symseq/discretize';
     const registerGradients = () => import('@symseq/nn/register-gradients');
     ${body}`,
   cjs: `const tf = require('@tensorflow/tfjs-core'); require('@tensorflow/tfjs-backend-cpu');
-    const nn = require('@symseq/nn');
+    const nn = require('@symseq/nn'); const discretize = require('@symseq/discretize');
     const registerGradients = async () => require('@symseq/nn/register-gradients');
     (async () => { ${body} })();`,
 };
@@ -68,6 +70,9 @@ describe.each(Object.keys(scripts) as (keyof typeof scripts)[])(
     test('before it: differentiating through symseq says what to import', () => {
       expect(result.before).toContain("import '@symseq/nn/register-gradients'");
       expect(result.before).toContain('Sum');
+      // A hard discretizer says so too (its straight-through step checks), not only matMul.
+      expect(result.beforeDiscretizer).toMatch(/^straightThrough: gradients are not registered/);
+      expect(result.beforeDiscretizer).toContain("import '@symseq/nn/register-gradients'");
     });
 
     test('after it: every kernel training needs has a gradient, and tf.grad matches finite differences', () => {

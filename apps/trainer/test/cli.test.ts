@@ -8,6 +8,7 @@ import { describe, expect, test } from 'vitest';
 import { listImages } from '../src/commands/encode';
 import { buildTrainConfig } from '../src/config';
 import { openSplit } from '../src/data-source';
+import { checkAgainstData } from '../src/evaluation';
 import { ensureWritableDir } from '../src/run-folder';
 
 const run = promisify(execFile);
@@ -110,6 +111,19 @@ describe('config', () => {
     expect(() => buildTrainConfig({ trainLimit: 3000, set: ['optim.batchSize=64', 'eval.k=5000'] })).toThrow(
       'eval.k: 5000 exceeds data.trainLimit 3000 (the k-NN bank)',
     );
+  });
+
+  test('settings that depend on the dataset size are checked once it is known, before any extraction', () => {
+    const c = buildTrainConfig({
+      set: ['eval.k=20', 'optim.batchSize=64', 'objective.kind="dino"', 'objective.prototypes=512'],
+    });
+    expect(() => checkAgainstData(c, { train: 300, test: 50 })).toThrow(
+      'invalid config for this dataset:\n  objective.prototypes: 512 exceeds the 300 training images',
+    );
+    expect(() => checkAgainstData(c, { train: 10, test: 50 })).toThrow(
+      /eval\.k: 20 exceeds the 10 training images \(the k-NN bank\)\n {2}optim\.batchSize: 64 is larger than the 10 training images/,
+    );
+    expect(() => checkAgainstData(c, { train: 600, test: 50 })).not.toThrow();
   });
 
   test('an unwritable output folder is named in the error', () => {
@@ -230,6 +244,25 @@ describe.skipIf(!existsSync(cli))('CLI errors (built CLI)', () => {
     expect(r.err).not.toMatch(/CIFAR-10|MobileNet|does not exist/);
     expect(existsSync(join(d, 'run'))).toBe(false);
     expect(seconds).toBeLessThan(5);
+  });
+
+  test('an unwritable cache.dir is refused before any image is read', async () => {
+    const d = tmp();
+    writeFileSync(join(d, 'file'), 'x');
+    const r = await symseq([
+      'train',
+      '--out',
+      join(d, 'run'),
+      '--backend',
+      'cpu',
+      '--data-dir',
+      join(d, 'nope'),
+      '--set',
+      `cache.dir=${JSON.stringify(join(d, 'file', 'cache'))}`,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/cache folder \(cache\.dir\) .*file\/cache is not writable/);
+    expect(r.err).not.toMatch(/CIFAR-10/);
   });
 
   test('a failing train leaves a finished run folder as it was; a fresh train there is refused', async () => {

@@ -1,6 +1,17 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 // A consumer project as a user makes one: the packages' `npm pack` tarballs plus what a README says to
@@ -49,6 +60,36 @@ export function packAll(dest: string): Map<string, string> {
     { cwd: repoRoot, stdio: 'pipe' },
   );
   return new Map(pkgs.map((p) => [p.name, join(dest, p.tarball)]));
+}
+
+/**
+ * The tarballs of the packages as they are now, packed once and shared by every test file of a run:
+ * the folder is named by a hash of what goes into them (package.json, README, LICENSE, dist files'
+ * sizes and times), and filled in a temporary folder renamed into place, so parallel workers agree.
+ */
+export function packedTarballs(): Map<string, string> {
+  const hash = createHash('sha256');
+  for (const p of publishedPackages()) {
+    const dir = join(repoRoot, 'packages', p.dir);
+    const dist = existsSync(join(dir, 'dist')) ? readdirSync(join(dir, 'dist')).sort() : [];
+    for (const f of ['package.json', 'README.md', 'LICENSE', ...dist.map((d) => `dist/${d}`)]) {
+      const at = join(dir, f);
+      if (!existsSync(at)) continue;
+      const st = statSync(at);
+      hash.update(`${p.dir}/${f}:${st.size}:${st.mtimeMs}\n`);
+    }
+  }
+  const dest = join(tmpdir(), `symseq-tarballs-${hash.digest('hex').slice(0, 16)}`);
+  if (!existsSync(dest)) {
+    const fresh = mkdtempSync(`${dest}.tmp-`);
+    packAll(fresh);
+    try {
+      renameSync(fresh, dest);
+    } catch {
+      rmSync(fresh, { recursive: true, force: true }); // another worker packed the same files first
+    }
+  }
+  return new Map(publishedPackages().map((p) => [p.name, join(dest, p.tarball)]));
 }
 
 /**
@@ -150,12 +191,13 @@ export interface Diagnostic {
 }
 
 /** Writes the tsconfig, runs tsc (type-check + emit to out/) and returns the errors per file (no extension). */
-export function typecheck(project: string): Map<string, Diagnostic[]> {
-  writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(consumerTsconfig, null, 2));
+export function typecheck(project: string, include = ['*.ts']): Map<string, Diagnostic[]> {
+  const tsconfig = { ...consumerTsconfig, include };
+  writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
   const out = spawnSync('node', [tsc, '-p', '.', '--pretty', 'false'], { cwd: project, encoding: 'utf8' });
   const byFile = new Map<string, Diagnostic[]>();
   for (const text of `${out.stdout}${out.stderr}`.split('\n')) {
-    const m = /^([\w.-]+)\.ts\((\d+),(\d+)\): (.*)$/.exec(text);
+    const m = /^([\w./-]+)\.ts\((\d+),(\d+)\): (.*)$/.exec(text);
     if (!m) continue;
     const d = { line: Number(m[2]), column: Number(m[3]), message: m[4] };
     byFile.set(m[1], [...(byFile.get(m[1]) ?? []), d]);
@@ -163,10 +205,10 @@ export function typecheck(project: string): Map<string, Diagnostic[]> {
   return byFile;
 }
 
-/** Runs an emitted file with Node in the project; returns the exit status and stderr. */
-export function runNode(project: string, file: string): { status: number | null; stderr: string } {
-  const r = spawnSync('node', ['--enable-source-maps', `out/${file}.js`], {
-    cwd: project,
+/** Runs an emitted file (path relative to `cwd`) with Node; returns the exit status and stderr. */
+export function runNode(cwd: string, script: string): { status: number | null; stderr: string } {
+  const r = spawnSync('node', ['--enable-source-maps', script], {
+    cwd,
     encoding: 'utf8',
     timeout: 60_000,
   });

@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createConsumer, type Diagnostic, packAll, repoRoot, runNode, typecheck } from './consumer';
+import { createConsumer, type Diagnostic, packedTarballs, repoRoot, runNode, typecheck } from './consumer';
 import { type Program, readmeCode } from './markdown';
 
 const fixtures = join(repoRoot, 'tools', 'readme', 'fixtures');
@@ -21,8 +21,7 @@ export function describeReadme(readme: string, slug: string): void {
   describe(`${readme} examples, as copied`, () => {
     beforeAll(() => {
       dir = mkdtempSync(join(tmpdir(), `symseq-readme-${slug}-`));
-      const tarballs = packAll(join(dir, 'tarballs'));
-      createConsumer(join(dir, 'project'), installs, tarballs);
+      createConsumer(join(dir, 'project'), installs, packedTarballs());
       const project = join(dir, 'project');
       if (existsSync(join(fixtures, slug))) cpSync(join(fixtures, slug), project, { recursive: true });
       for (const [i, p] of programs.entries()) {
@@ -50,7 +49,7 @@ export function describeReadme(readme: string, slug: string): void {
       test(`${p.run ? 'type-checks and runs' : 'type-checks'}: ${readme}:${p.line} (${p.heading})`, () => {
         expect(diagnostics.get(file(i)) ?? [], 'tsc').toEqual([]);
         if (!p.run) return;
-        const r = runNode(join(dir, 'project'), file(i));
+        const r = runNode(join(dir, 'project'), `out/${file(i)}.js`);
         expect(r.status, `${readme}:${p.line} exited with ${r.status}:\n${r.stderr.slice(-3000)}`).toBe(0);
       });
     });

@@ -1,3 +1,0 @@
-import { describeExample } from '../readme/describe-example';
-
-describeExample('attnviz-montage');

@@ -3,10 +3,11 @@ import { createProgress, type FeatureCache } from '@symseq/data';
 import { Student, type StudentConfigInput } from '@symseq/decoder';
 import { kmeans } from '@symseq/discretize';
 import { createObjective, type Objective } from '@symseq/loss';
-import { Rng, type StateDict } from '@symseq/nn';
+import { l2Normalize, Rng, type StateDict } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { NonFiniteError } from './checkpoints';
 import type { TrainConfig } from './config';
+import { DataParallel, sha256, splitBatch } from './data-parallel';
 import { pooledDimOf, pooledOfViews, tokensOfViews } from './features';
 import { RunFolder } from './run-folder';
 import { cosineLr } from './schedule';
@@ -17,6 +18,8 @@ export interface TrainResult {
   steps: number;
   finalLoss: number;
   seconds: number;
+  /** sha256 of every data-parallel replica's final weights, rank 0 first (identical, or train throws). */
+  replicaWeights?: string[];
 }
 
 export interface TrainOptions {
@@ -25,6 +28,8 @@ export interface TrainOptions {
   log?: (line: string) => void;
   /** Stop after this many optimizer steps in this call (for tests of --resume). */
   maxSteps?: number;
+  /** Data-parallel replicas (this thread + worker threads), each on part of every batch; 1: none. */
+  workers?: number;
 }
 
 /** What the teacher fixes about the student: token size, and the pooled size (the `features` objective's K). */
@@ -66,12 +71,11 @@ export function objectiveFor(config: TrainConfig, data: FeatureCache, resume?: S
 export function prototypeHead(data: FeatureCache, k: number, seed: number): tf.Tensor2D {
   const rng = new Rng(seed + 17);
   const sample = rng.permutation(data.count).slice(0, Math.min(data.count, Math.max(20 * k, 10_000)));
-  const l2n = (x: tf.Tensor) => tf.mul(x, tf.rsqrt(tf.add(tf.sum(tf.square(x), -1, true), 1e-12)));
   return tf.tidy(() => {
-    const x = l2n(tf.tensor2d(data.pooled(sample, 0), [sample.length, pooledDimOf(data)]));
+    const x = l2Normalize(tf.tensor2d(data.pooled(sample, 0), [sample.length, pooledDimOf(data)]));
     const { centres, counts } = kmeans(x, k, { iters: 20, rng, distance: 'cosine' });
     counts.dispose();
-    return l2n(centres) as tf.Tensor2D;
+    return l2Normalize(centres) as tf.Tensor2D;
   });
 }
 
@@ -147,6 +151,24 @@ export async function train(
     stepper.load(resumed.optimizer, `${lastGood} optimizer state`);
   }
 
+  const parallel =
+    (opts.workers ?? 1) > 1
+      ? await DataParallel.start({
+          replicas: opts.workers!,
+          config,
+          stepper,
+          student,
+          objective,
+          tokenCount: data.tokenCount,
+          tokenDim: data.dim,
+          pooledDim: teacherShape.pooledDim,
+        })
+      : undefined;
+  if (parallel)
+    log(
+      `data-parallel: ${opts.workers} replicas, batch parts of ${splitBatch(optim.batchSize, opts.workers!).join('/')}`,
+    );
+  let replicaWeights: string[] | undefined;
   const started = Date.now();
   let finalLoss = Number.NaN;
   const bar = createProgress({ label: 'train', total: totalSteps - step, unit: 'step', quiet: opts.quiet });
@@ -162,16 +184,16 @@ export async function train(
         const idx = order.slice(b * optim.batchSize, (b + 1) * optim.batchSize);
         const vw = views.slice(b * optim.batchSize, (b + 1) * optim.batchSize);
         const lr = cosineLr(step, totalSteps, warmupSteps, optim.lr, optim.minLr);
-        const tokens = tf.tensor3d(
-          tokensOfViews(data, idx, (i) => vw[i][0]),
-          [idx.length, data.tokenCount, data.dim],
-        );
-        const pooled = tf.tensor2d(
-          pooledOfViews(data, idx, (i) => vw[i][1]),
-          [idx.length, teacherShape.pooledDim],
-        );
-        const values = stepper.run({ tokens, pooled }, step, lr);
-        tf.dispose([tokens, pooled]);
+        const tokenRows = tokensOfViews(data, idx, (i) => vw[i][0]);
+        const pooledRows = pooledOfViews(data, idx, (i) => vw[i][1]);
+        let values: Record<string, number>;
+        if (parallel) values = parallel.run(tokenRows, pooledRows, step, lr);
+        else {
+          const tokens = tf.tensor3d(tokenRows, [idx.length, data.tokenCount, data.dim]);
+          const pooled = tf.tensor2d(pooledRows, [idx.length, teacherShape.pooledDim]);
+          values = stepper.run({ tokens, pooled }, step, lr);
+          tf.dispose([tokens, pooled]);
+        }
         finalLoss = values.total;
         // Steps are counted as files name them: step N is the N-th update (checkpoint step-N holds its result).
         if (!Number.isFinite(values.total)) {
@@ -213,7 +235,16 @@ export async function train(
         }
       }
     }
+    if (parallel) {
+      const others = await parallel.close();
+      const mine = sha256((await student.save()).weights);
+      replicaWeights = [mine, ...[...others.keys()].sort((a, b) => a - b).map((r) => others.get(r)!)];
+      if (replicaWeights.length !== opts.workers || replicaWeights.some((h) => h !== mine)) {
+        throw new Error(`data-parallel replicas ended with different weights: ${replicaWeights.join(', ')}`);
+      }
+    }
   } catch (e) {
+    await parallel?.close();
     student.dispose();
     throw e;
   } finally {
@@ -221,5 +252,5 @@ export async function train(
     stepper.dispose();
     objective.dispose();
   }
-  return { student, steps: step, finalLoss, seconds: (Date.now() - started) / 1000 };
+  return { student, steps: step, finalLoss, seconds: (Date.now() - started) / 1000, replicaWeights };
 }

@@ -1,4 +1,4 @@
-import { isHostTensor, type StateDict } from '@symseq/nn';
+import { isHostTensor, l2Normalize, type StateDict } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { DinoLoss, dinoLossConfigSchema } from './dino-loss';
 import { MultiLengthLoss, type MultiLengthResult } from './multi-length';
@@ -14,12 +14,9 @@ export interface DinoTargets {
   probs: tf.Tensor2D;
 }
 
-// Written without tf.norm, which needs tfjs' chained-op handler that tfjs-core alone lacks.
-const l2n = (x: tf.Tensor) => tf.mul(x, tf.rsqrt(tf.add(tf.sum(tf.square(x), -1, true), 1e-12)));
-
 /** Cosine similarity of L2-normalised pooled features to each prototype: logits in [-1, 1], as DINO's head gives. */
 export function prototypeLogits(pooled: tf.Tensor, head: tf.Tensor): tf.Tensor2D {
-  return tf.tidy(() => tf.matMul(l2n(pooled), head, false, true) as tf.Tensor2D);
+  return tf.tidy(() => tf.matMul(l2Normalize(pooled), head, false, true) as tf.Tensor2D);
 }
 
 /**

@@ -179,6 +179,7 @@ export interface ExtraRowContext {
   config: TrainConfig;
   train: FeatureCache;
   test: FeatureCache;
+  /** eval.lengths, ascending (never empty). */
   lengths: number[];
   quiet?: boolean;
 }

@@ -12,7 +12,7 @@ const metrics = (dir: string) =>
   readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
     .trim()
     .split('\n')
-    .map((l) => JSON.parse(l) as { step: number; total: number });
+    .map((l) => JSON.parse(l) as { step: number; total: number; time: number });
 const weightsOf = async (r: { student: { save(): Promise<{ weights: Uint8Array }> } }) =>
   Buffer.from((await r.student.save()).weights);
 const quiet = { quiet: true, log: () => {} };

@@ -47,6 +47,20 @@ describe.each(packages)('$name release', ({ dir, name, version }) => {
     expect(pkg.sideEffects === false || Array.isArray(pkg.sideEffects)).toBe(true);
     expect(pkg.files).toEqual(expect.arrayContaining(['dist', 'CHANGELOG.md']));
   });
+
+  test('README links the generated API reference (npm run docs → docs/api, git-ignored)', () => {
+    const readme = readFileSync(join(repoRoot, 'packages', dir, 'README.md'), 'utf8');
+    // TypeDoc names a scoped package's module page _scope_name.html.
+    expect(readme).toContain(`(../../docs/api/modules/_symseq_${dir}.html)`);
+    const typedoc = readJson(join(repoRoot, 'typedoc.json'));
+    expect(typedoc).toMatchObject({
+      entryPointStrategy: 'packages',
+      entryPoints: ['packages/*'],
+      out: 'docs/api',
+    });
+    expect(readFileSync(join(repoRoot, '.gitignore'), 'utf8').split('\n')).toContain('docs/api/');
+    expect(readJson(join(repoRoot, 'package.json')).scripts.docs).toBe('typedoc');
+  });
 });
 
 /** The bump each package gets from the pending changesets' front matter (the highest one named). */

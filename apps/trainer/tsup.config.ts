@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup';
 
 // The CLI is one ESM bundle; workspace packages and tfjs stay external (resolved from node_modules).
 export default defineConfig({
-  entry: ['src/cli.ts', 'src/index.ts', 'src/feature-worker.ts'],
+  entry: ['src/cli.ts', 'src/index.ts', 'src/feature-worker.ts', 'src/train-replica.ts'],
   format: ['esm'],
   target: 'node20',
   platform: 'node',

@@ -19,9 +19,10 @@ const positive = (v: string) => {
   return n;
 };
 const workersOption = () =>
-  new Option('--workers <n>', 'worker threads for teacher feature extraction, each with its own backend')
-    .argParser(positive)
-    .default(defaultWorkers(), 'all cores');
+  new Option(
+    '--workers <n>',
+    `threads, each with its own backend: teacher feature extraction (default: all ${defaultWorkers()} cores) and, for train, data-parallel replicas (default 1)`,
+  ).argParser(positive);
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const backendOption = () =>
   new Option('--backend <name>', 'TensorFlow.js backend').choices([

@@ -10,7 +10,7 @@ import {
 import type { Teacher } from '@symseq/vit-teacher';
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from './config';
-import { workerShardExecutor } from './feature-workers';
+import { defaultWorkers, workerShardExecutor } from './feature-workers';
 
 /** Size of the pooled features of a cache. */
 export const pooledDimOf = (f: FeatureCache): number => f.manifest.shapes!.pooled[2];
@@ -77,7 +77,7 @@ export const teacherFeaturizer =
 
 export interface FeatureBuildOptions {
   quiet?: boolean;
-  /** Worker threads for the teacher (each with its own backend); 1 computes in this thread. */
+  /** Worker threads for the teacher (each with its own backend; default all cores); 1 computes in this thread. */
   workers?: number;
   /** Build only job `index` of `count` of the cache (`--shard i/n`). */
   part?: { index: number; count: number };
@@ -93,7 +93,7 @@ export async function buildFeaturesOf(
   opts: FeatureBuildOptions = {},
 ): Promise<{ dir: string; result: BuildFeatureCacheResult }> {
   const dir = featureCacheDir(config, teacher, ds, split, views);
-  const workers = opts.workers ?? 1;
+  const workers = opts.workers ?? defaultWorkers();
   const result = await buildFeatureCache({
     dir,
     dataset: ds,

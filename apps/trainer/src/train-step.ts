@@ -22,6 +22,16 @@ export interface TrainBatch {
   pooled: tf.Tensor2D;
 }
 
+/**
+ * This replica's part of a batch split over data-parallel replicas: its images' share of the batch
+ * (per-image terms are means, so they are scaled by it) and how to see a batch-level term's input
+ * for the whole batch (the other replicas' rows as constants, this one's with gradients).
+ */
+export interface BatchPart {
+  share: number;
+  wholeBatch: (local: tf.Tensor) => tf.Tensor;
+}
+
 /** Losses of one step, read back: `total`, `len<l>` per prefix length, `aux`. */
 export type StepValues = Record<string, number>;
 
@@ -77,14 +87,24 @@ export class TrainStep {
    * inside a gradient tape): objective loss over the prefix lengths + auxWeight · discretizer aux
    * loss (+ regulariser). `keep`, when given, receives the per-length terms (`len<l>`) and `aux`.
    */
-  loss(tokens: tf.Tensor3D, targets: unknown, step: number, keep?: Record<string, tf.Scalar>): tf.Scalar {
+  loss(
+    tokens: tf.Tensor3D,
+    targets: unknown,
+    step: number,
+    keep?: Record<string, tf.Scalar>,
+    part?: BatchPart,
+  ): tf.Scalar {
     const { objective, student } = this;
     const out = student.forward(tokens, { mode: 'train', step, lengths: [...objective.lengths] });
     const r = objective.loss(new Map(out.prefixes.map((p) => [p.length, p.projection])), targets);
-    let total = tf.add(r.total, tf.mul(out.auxLoss, this.options.auxWeight));
+    const share = part?.share ?? 1;
+    let total = tf.mul(tf.add(r.total, tf.mul(out.auxLoss, this.options.auxWeight)), share);
     if (this.regularizer) {
       // Logits [B, L, V]; the regulariser's `input` option says how to read them (default logits).
-      total = tf.add(total, this.regularizer.compute(tf.stack(out.decoder.logits, 1)).total);
+      const logits = tf.stack(out.decoder.logits, 1);
+      const reg = this.regularizer.compute(part ? part.wholeBatch(logits) : logits).total;
+      total = tf.add(total, reg);
+      if (keep) keep.regularizer = tf.keep(reg);
     }
     if (keep) {
       for (const [l, t] of Object.entries(r.perLength)) keep[`len${l}`] = tf.keep(t);

@@ -43,7 +43,12 @@ export async function trainCommand(flags: TrainFlags & { workers?: number }): Pr
   const testF = await featuresOf(config, teacher, splits.test, 'test', 0, featureOpts);
   teacher.dispose();
   const featureSeconds = (Date.now() - t0) / 1000;
-  const result = await train(config, trainF, { resume: flags.resume, quiet: flags.quiet, log });
+  const result = await train(config, trainF, {
+    resume: flags.resume,
+    quiet: flags.quiet,
+    log,
+    workers: flags.workers,
+  });
   await folder.writeStudent(result.student, {
     step: result.steps,
     teacher: teacher.id,

@@ -38,7 +38,7 @@ export async function encodeAll(
   for (let s = 0; s < f.count; s += bs) {
     const idx = Array.from({ length: Math.min(bs, f.count - s) }, (_, i) => s + i);
     const out = tf.tidy(() => {
-      const tokens = tf.tensor3d(f.tokens(idx, 0), [idx.length, f.tokenCount, f.dim]);
+      const tokens = tf.tensor3d(f.tokens(idx, 0), [idx.length, f.tokenCount, f.tokenDim]);
       const o = student.forward(tokens, { mode: 'inference', lengths });
       return { symbols: o.decoder.symbols, emb: o.prefixes.map((p) => p.embedding) };
     });

@@ -24,7 +24,7 @@ export function tokensOfViews(
   idx: ArrayLike<number>,
   view: (i: number) => number,
 ): Float32Array {
-  const per = f.tokenCount * f.dim;
+  const per = f.tokenCount * f.tokenDim;
   const out = new Float32Array(idx.length * per);
   for (let i = 0; i < idx.length; i++) out.set(f.tokens([idx[i]], view(i)), i * per);
   return out;

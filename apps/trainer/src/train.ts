@@ -115,7 +115,7 @@ export async function train(
   }
   const totalSteps = stepsPerEpoch * optim.epochs;
   const warmupSteps = Math.round(optim.warmupEpochs * stepsPerEpoch);
-  const teacherShape = { tokenDim: data.dim, pooledDim: pooledDimOf(data) };
+  const teacherShape = { tokenDim: data.tokenDim, pooledDim: pooledDimOf(data) };
 
   let student: Student;
   let resumed: Record<string, StateDict> | undefined;
@@ -160,7 +160,7 @@ export async function train(
           student,
           objective,
           tokenCount: data.tokenCount,
-          tokenDim: data.dim,
+          tokenDim: data.tokenDim,
           pooledDim: teacherShape.pooledDim,
         })
       : undefined;
@@ -189,7 +189,7 @@ export async function train(
         let values: Record<string, number>;
         if (parallel) values = parallel.run(tokenRows, pooledRows, step, lr);
         else {
-          const tokens = tf.tensor3d(tokenRows, [idx.length, data.tokenCount, data.dim]);
+          const tokens = tf.tensor3d(tokenRows, [idx.length, data.tokenCount, data.tokenDim]);
           const pooled = tf.tensor2d(pooledRows, [idx.length, teacherShape.pooledDim]);
           values = stepper.run({ tokens, pooled }, step, lr);
           tf.dispose([tokens, pooled]);

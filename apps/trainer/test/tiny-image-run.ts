@@ -33,20 +33,34 @@ export function writeTinyImageFolder(dir: string, perClass: { train: number; tes
   }
 }
 
-/** Random-weight conv net as teacher: 16×16×3 → 4×4×8 feature map named 'feat', saved as model.json + weights.bin. */
-export async function writeTinyTeacher(dir: string): Promise<void> {
-  const model = tfl.sequential({
-    layers: [
+/**
+ * Random-weight conv net as teacher: 16×16×3 → 4×4×8 feature map named 'feat', saved as model.json +
+ * weights.bin; with `deepChannels`, a further layer 'deep' (2×2×deepChannels) for a pooled feature of
+ * another width than the tokens.
+ */
+export async function writeTinyTeacher(dir: string, opts: { deepChannels?: number } = {}): Promise<void> {
+  const layers = [
+    tfl.layers.conv2d({
+      inputShape: [16, 16, 3],
+      filters: 8,
+      kernelSize: 4,
+      strides: 4,
+      activation: 'relu',
+      name: 'feat',
+    }),
+  ];
+  if (opts.deepChannels) {
+    layers.push(
       tfl.layers.conv2d({
-        inputShape: [16, 16, 3],
-        filters: 8,
-        kernelSize: 4,
-        strides: 4,
+        filters: opts.deepChannels,
+        kernelSize: 2,
+        strides: 2,
         activation: 'relu',
-        name: 'feat',
+        name: 'deep',
       }),
-    ],
-  });
+    );
+  }
+  const model = tfl.sequential({ layers });
   const rng = new Rng(5);
   model.setWeights(model.getWeights().map((w) => tf.tensor(rng.fill(w.size, 'normal'), w.shape)));
   mkdirSync(dir, { recursive: true });
@@ -67,9 +81,10 @@ export async function writeTinyTeacher(dir: string): Promise<void> {
   model.dispose();
 }
 
-/** Runs the built CLI; exit status and output. */
-export function runCli(args: string[], env: Record<string, string> = {}) {
+/** Runs the built CLI (in `cwd` when given); exit status and output. */
+export function runCli(args: string[], env: Record<string, string> = {}, cwd?: string) {
   const r = spawnSync(process.execPath, [cliPath, ...args], {
+    cwd,
     env: { PATH: process.env.PATH, ...env },
     encoding: 'utf8',
     timeout: 180_000,

@@ -187,7 +187,9 @@ describe('buildFeatureCache', () => {
       dtype: 'float32',
     });
     const cache = await openFeatureCache(dir);
-    expect([cache.count, cache.viewCount, cache.tokenCount, cache.dim]).toEqual([10, 3, 4, 3]);
+    expect([cache.count, cache.viewCount, cache.tokenCount, cache.tokenDim, cache.pooledDim]).toEqual([
+      10, 3, 4, 3, 3,
+    ]);
     const clean = cache.tokens([0, 5, 9], 0);
     const expected = expectedCleanTokens(ds);
     [0, 5, 9].forEach((img, k) => {

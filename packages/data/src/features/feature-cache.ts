@@ -19,7 +19,10 @@ export const FEATURE_CACHE_VERSION = 1;
 
 export type FeatureDtype = 'float16' | 'float32';
 
-/** A frozen teacher: [B, S, S, 3] images in [0, 1] → patch tokens [B, N, D] and pooled features [B, D]. */
+/**
+ * A frozen teacher: [B, S, S, 3] images in [0, 1] → patch tokens [B, N, Dt] and pooled features [B, Dp]
+ * (Dp may differ from Dt, e.g. tokens of an earlier layer than the pooled feature).
+ */
 export type Featurizer = (
   images: tf.Tensor4D,
 ) => { tokens: tf.Tensor; pooled: tf.Tensor } | Promise<{ tokens: tf.Tensor; pooled: tf.Tensor }>;
@@ -114,9 +117,10 @@ export interface FeatureShardPlan {
 /** One computed shard, encoded as stored on disk. */
 export interface ComputedFeatureShard {
   index: number;
-  /** Tokens per image and their size, as the teacher returned them. */
+  /** Tokens per image and their size, and the pooled feature's size, as the teacher returned them. */
   tokenCount: number;
-  dim: number;
+  tokenDim: number;
+  pooledDim: number;
   bytes: Uint8Array;
 }
 
@@ -279,7 +283,7 @@ export async function buildFeatureCache(options: FeatureCacheOptions): Promise<B
               `buildFeatureCache: executor returned shard ${shard.index}, which was not asked for`,
             );
           }
-          manifest = await ensureShapes(dir, manifest, shard.tokenCount, shard.dim, options.teacherId);
+          manifest = await ensureShapes(dir, manifest, shard, options.teacherId);
           const expected = shardBytes(manifest, shard.index);
           if (shard.bytes.byteLength !== expected) {
             throw new Error(
@@ -317,7 +321,7 @@ function localShardExecutor(dataset: ImageDataset, featurize: Featurizer): Featu
 }
 
 /**
- * Features of shard `s` of `plan`, encoded as stored: pooled [n, views, D] then tokens [n, views, N, D],
+ * Features of shard `s` of `plan`, encoded as stored: pooled [n, views, Dp] then tokens [n, views, N, Dt],
  * image-major. View 0 is the clean image; views 1.. come from the shard's own seeded augmentation stream,
  * so a shard's bytes do not depend on which shards ran before or where.
  */
@@ -338,7 +342,7 @@ export async function computeFeatureShard(
   const rng = new Rng(shardSeed(plan.seed, s));
   const pooledParts: Float32Array[] = [];
   const tokenParts: Float32Array[] = [];
-  let shape: { tokenCount: number; dim: number } | undefined;
+  let shape: FeatureShape | undefined;
   for (let start = first; start < first + n; start += batchSize) {
     const indices = Array.from({ length: Math.min(batchSize, first + n - start) }, (_, i) => start + i);
     const perView: { tokens: Float32Array; pooled: Float32Array }[] = [];
@@ -352,24 +356,24 @@ export async function computeFeatureShard(
             });
       const out = await runTeacher(featurize, input, teacherId);
       input.dispose();
-      const [, tokenCount, dim] = out.tokenShape;
-      if (shape && (shape.tokenCount !== tokenCount || shape.dim !== dim)) {
+      const now = out.shape;
+      if (shape && describeShape(shape) !== describeShape(now)) {
         throw new Error(
-          `buildFeatureCache: teacher '${teacherId}' returned ${tokenCount} tokens of size ${dim}, then ${shape.tokenCount}×${shape.dim} earlier in shard ${s}`,
+          `buildFeatureCache: teacher '${teacherId}' returned ${describeShape(now)}, then ${describeShape(shape)} earlier in shard ${s}`,
         );
       }
-      shape = { tokenCount, dim };
+      shape = now;
       perView.push(out);
       onViews(indices.length);
     }
     // Interleave to image-major [b, views, …] order.
-    const { tokenCount, dim } = shape!;
-    const tokenSize = tokenCount * dim;
-    const pooled = new Float32Array(indices.length * viewCount * dim);
+    const { tokenCount, tokenDim, pooledDim: dp } = shape!;
+    const tokenSize = tokenCount * tokenDim;
+    const pooled = new Float32Array(indices.length * viewCount * dp);
     const tokens = new Float32Array(indices.length * viewCount * tokenSize);
     for (let b = 0; b < indices.length; b++) {
       for (let v = 0; v < viewCount; v++) {
-        pooled.set(perView[v].pooled.subarray(b * dim, (b + 1) * dim), (b * viewCount + v) * dim);
+        pooled.set(perView[v].pooled.subarray(b * dp, (b + 1) * dp), (b * viewCount + v) * dp);
         tokens.set(
           perView[v].tokens.subarray(b * tokenSize, (b + 1) * tokenSize),
           (b * viewCount + v) * tokenSize,
@@ -381,17 +385,26 @@ export async function computeFeatureShard(
   }
   return {
     index: s,
-    tokenCount: shape!.tokenCount,
-    dim: shape!.dim,
+    ...shape!,
     bytes: encodeShard(concat(pooledParts), concat(tokenParts), plan.dtype),
   };
 }
+
+/** Sizes of one image's features: N tokens of Dt, and a pooled feature of Dp. */
+interface FeatureShape {
+  tokenCount: number;
+  tokenDim: number;
+  pooledDim: number;
+}
+
+const describeShape = (s: FeatureShape) =>
+  `${s.tokenCount} tokens of size ${s.tokenDim} and pooled features of size ${s.pooledDim}`;
 
 async function runTeacher(
   featurize: Featurizer,
   input: tf.Tensor4D,
   teacherId: string,
-): Promise<{ tokens: Float32Array; pooled: Float32Array; tokenShape: number[]; dim: number }> {
+): Promise<{ tokens: Float32Array; pooled: Float32Array; shape: FeatureShape }> {
   const { tokens, pooled } = await featurize(input);
   try {
     const b = input.shape[0];
@@ -400,17 +413,20 @@ async function runTeacher(
         `buildFeatureCache: teacher '${teacherId}' returned tokens of shape [${tokens.shape}], expected [${b}, N, D]`,
       );
     }
-    if (pooled.rank !== 2 || pooled.shape[0] !== b || pooled.shape[1] !== tokens.shape[2]) {
+    if (pooled.rank !== 2 || pooled.shape[0] !== b || !((pooled.shape[1] ?? 0) >= 1)) {
       throw new Error(
-        `buildFeatureCache: teacher '${teacherId}' returned pooled of shape [${pooled.shape}], expected [${b}, ${tokens.shape[2]}]`,
+        `buildFeatureCache: teacher '${teacherId}' returned pooled of shape [${pooled.shape}], expected [${b}, D]`,
       );
     }
     const [t, p] = await Promise.all([tokens.data(), pooled.data()]);
     return {
       tokens: Float32Array.from(t),
       pooled: Float32Array.from(p),
-      tokenShape: tokens.shape,
-      dim: pooled.shape[1] as number,
+      shape: {
+        tokenCount: tokens.shape[1] as number,
+        tokenDim: tokens.shape[2] as number,
+        pooledDim: pooled.shape[1] as number,
+      },
     };
   } finally {
     tokens.dispose();
@@ -418,30 +434,29 @@ async function runTeacher(
   }
 }
 
-/** Records the feature shapes in the manifest on the first batch; later batches must agree. */
+/** Records the feature shapes in the manifest on the first shard; later shards must agree. */
 async function ensureShapes(
   dir: string,
   manifest: FeatureCacheManifest,
-  n: number,
-  d: number,
+  got: FeatureShape,
   teacherId: string,
 ): Promise<FeatureCacheManifest> {
-  const dim = d;
   if (manifest.shapes) {
-    const [, , N, D] = manifest.shapes.tokens;
-    if (N !== n || D !== d) {
+    const held = shapeOf(manifest);
+    if (describeShape(held) !== describeShape(got)) {
       throw new Error(
-        `buildFeatureCache: teacher '${teacherId}' returned ${n} tokens of size ${d}, but the cache in ${dir} holds ${N}×${D}; ` +
+        `buildFeatureCache: teacher '${teacherId}' returned ${describeShape(got)}, but the cache in ${dir} holds ${describeShape(held)}; ` +
           'a changed teacher needs a new teacherId',
       );
     }
     return manifest;
   }
+  const { count } = manifest.key;
   const next: FeatureCacheManifest = {
     ...manifest,
     shapes: {
-      tokens: [manifest.key.count, manifest.viewCount, n, d],
-      pooled: [manifest.key.count, manifest.viewCount, dim],
+      tokens: [count, manifest.viewCount, got.tokenCount, got.tokenDim],
+      pooled: [count, manifest.viewCount, got.pooledDim],
     },
   };
   await writeJsonAtomic(join(dir, MANIFEST), next);
@@ -453,9 +468,16 @@ function shardLength(manifest: FeatureCacheManifest, s: number): number {
   return Math.min(shardSize, count - s * shardSize);
 }
 
+/** The per-image feature sizes a manifest records (its shapes must be known). */
+function shapeOf(manifest: FeatureCacheManifest): FeatureShape {
+  const [, , tokenCount, tokenDim] = manifest.shapes!.tokens;
+  return { tokenCount, tokenDim, pooledDim: manifest.shapes!.pooled[2] };
+}
+
 function shardBytes(manifest: FeatureCacheManifest, s: number): number {
-  const [, v, n, d] = manifest.shapes!.tokens;
-  return shardLength(manifest, s) * v * (n * d + d) * (manifest.key.dtype === 'float16' ? 2 : 4);
+  const { tokenCount, tokenDim, pooledDim } = shapeOf(manifest);
+  const floats = manifest.viewCount * (tokenCount * tokenDim + pooledDim);
+  return shardLength(manifest, s) * floats * (manifest.key.dtype === 'float16' ? 2 : 4);
 }
 
 async function shardIsComplete(dir: string, manifest: FeatureCacheManifest, s: number): Promise<boolean> {
@@ -528,6 +550,17 @@ async function readManifest(dir: string): Promise<{ manifest?: FeatureCacheManif
       problem: `${path}: ${m.labels.length} labels and ${m.shards} shards do not fit ${m.key.count} images in shards of ${m.key.shardSize}`,
     };
   }
+  if (m.shapes) {
+    const expected = `[${m.key.count}, ${m.viewCount}, …]`;
+    for (const part of ['tokens', 'pooled'] as const) {
+      const [n, v] = m.shapes[part];
+      if (n !== m.key.count || v !== m.viewCount) {
+        return {
+          problem: `${path}: field 'shapes.${part}' is [${m.shapes[part].join(', ')}], expected ${expected} (images, views)`,
+        };
+      }
+    }
+  }
   return { manifest: m };
 }
 
@@ -592,29 +625,34 @@ function stableJson(value: unknown): string {
   );
 }
 
-/** Features of a complete cache, held in memory in their stored dtype; conversion to float32 per request. */
+/**
+ * Features of a complete cache, held in memory in their stored dtype; conversion to float32 per request.
+ * Tokens are [N, tokenDim] per image and view, pooled features [pooledDim] (the sizes may differ).
+ */
 export class FeatureCache {
   readonly count: number;
   readonly viewCount: number;
   readonly tokenCount: number;
-  readonly dim: number;
+  readonly tokenDim: number;
+  readonly pooledDim: number;
   readonly labels: Int32Array;
 
   constructor(
     readonly manifest: FeatureCacheManifest,
     private readonly shards: (Uint16Array | Float32Array)[],
   ) {
-    const [count, viewCount, tokenCount, dim] = manifest.shapes!.tokens;
+    const [count, viewCount, tokenCount, tokenDim] = manifest.shapes!.tokens;
     this.count = count;
     this.viewCount = viewCount;
     this.tokenCount = tokenCount;
-    this.dim = dim;
+    this.tokenDim = tokenDim;
+    this.pooledDim = manifest.shapes!.pooled[2];
     this.labels = Int32Array.from(manifest.labels);
   }
 
-  /** Tokens of `view` for the images at `indices`: [indices.length, N, D]. */
+  /** Tokens of `view` for the images at `indices`: [indices.length, N, tokenDim]. */
   tokens(indices: ArrayLike<number>, view = 0): Float32Array {
-    const size = this.tokenCount * this.dim;
+    const size = this.tokenCount * this.tokenDim;
     const out = new Float32Array(indices.length * size);
     for (let i = 0; i < indices.length; i++) {
       const [shard, offset] = this.locate(indices[i], view, 'tokens');
@@ -623,26 +661,28 @@ export class FeatureCache {
     return out;
   }
 
-  /** Pooled features of `view` for the images at `indices`: [indices.length, D]. */
+  /** Pooled features of `view` for the images at `indices`: [indices.length, pooledDim]. */
   pooled(indices: ArrayLike<number>, view = 0): Float32Array {
-    const out = new Float32Array(indices.length * this.dim);
+    const d = this.pooledDim;
+    const out = new Float32Array(indices.length * d);
     for (let i = 0; i < indices.length; i++) {
       const [shard, offset] = this.locate(indices[i], view, 'pooled');
-      this.copy(shard, offset, this.dim, out, i * this.dim);
+      this.copy(shard, offset, d, out, i * d);
     }
     return out;
   }
 
-  /** Everything as float32: tokens [count, views, N, D], pooled [count, views, D]. */
+  /** Everything as float32: tokens [count, views, N, tokenDim], pooled [count, views, pooledDim]. */
   toArrays(): { tokens: Float32Array; pooled: Float32Array; labels: Int32Array } {
-    const ts = this.tokenCount * this.dim;
+    const ts = this.tokenCount * this.tokenDim;
+    const d = this.pooledDim;
     const tokens = new Float32Array(this.count * this.viewCount * ts);
-    const pooled = new Float32Array(this.count * this.viewCount * this.dim);
+    const pooled = new Float32Array(this.count * this.viewCount * d);
     for (let i = 0; i < this.count; i++) {
       for (let v = 0; v < this.viewCount; v++) {
         const row = i * this.viewCount + v;
         this.copy(...this.locate(i, v, 'tokens'), ts, tokens, row * ts);
-        this.copy(...this.locate(i, v, 'pooled'), this.dim, pooled, row * this.dim);
+        this.copy(...this.locate(i, v, 'pooled'), d, pooled, row * d);
       }
     }
     return { tokens, pooled, labels: this.labels };
@@ -664,8 +704,11 @@ export class FeatureCache {
     const local = index - s * shardSize;
     const n = shardLength(this.manifest, s);
     const row = local * this.viewCount + view;
+    // A shard holds pooled [n, views, Dp] then tokens [n, views, N, Dt].
     const offset =
-      part === 'pooled' ? row * this.dim : n * this.viewCount * this.dim + row * this.tokenCount * this.dim;
+      part === 'pooled'
+        ? row * this.pooledDim
+        : n * this.viewCount * this.pooledDim + row * this.tokenCount * this.tokenDim;
     return [this.shards[s], offset];
   }
 
@@ -719,7 +762,7 @@ export async function openFeatureCache(dir: string): Promise<FeatureCache> {
   return new FeatureCache(manifest, shards);
 }
 
-/** A complete cache as float32 arrays: tokens [count, views, N, D], pooled [count, views, D], labels. */
+/** A complete cache as float32 arrays: tokens [count, views, N, Dt], pooled [count, views, Dp], labels. */
 export async function loadFeatureCache(dir: string): Promise<{
   manifest: FeatureCacheManifest;
   tokens: Float32Array;

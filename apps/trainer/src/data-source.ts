@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
+  describeSkipped,
   type ImageDataset,
   openCifar10,
   openImageFolder,
@@ -15,6 +16,9 @@ export interface Splits {
   /** Unreadable images that were skipped (ImageFolder), in both splits. */
   skipped: SkippedFile[];
 }
+
+/** Unreadable images named on the console per split; the run's report.json lists every one. */
+const SKIPPED_SHOWN = 20;
 
 /** Every `n/limit`-th image: on class-sorted folders this keeps the classes balanced. */
 export function strideSubset(ds: ImageDataset, limit?: number): ImageDataset {
@@ -69,11 +73,9 @@ export async function openSplit(
     });
     if (folder.skipped.length) {
       opts.skipped?.push(...folder.skipped);
-      const shown = folder.skipped.slice(0, 20).map((f) => `\n  ${f.file}: ${f.reason}`);
-      const more = folder.skipped.length - shown.length;
-      console.warn(
-        `${split}: skipped ${folder.skipped.length} unreadable image(s):${shown.join('')}${more > 0 ? `\n  … and ${more} more (all are listed in the run's report.json)` : ''}`,
-      );
+      const listed = describeSkipped(folder.skipped, `${split}: skipped`, SKIPPED_SHOWN);
+      const all = folder.skipped.length > SKIPPED_SHOWN ? "\n  (the run's report.json lists them all)" : '';
+      console.warn(`${listed}${all}`);
     }
     ds = folder;
   }

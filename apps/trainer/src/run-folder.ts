@@ -1,13 +1,4 @@
-import {
-  accessSync,
-  appendFileSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '@symseq/data';
 import { Student } from '@symseq/decoder';
@@ -26,18 +17,6 @@ const RUN_FILES = [
   'accuracy.svg',
 ];
 const RUN_DIRS = ['checkpoints', 'attention'];
-
-/** Fails early, naming the folder, when a folder cannot be created or written. */
-export function ensureWritableDir(dir: string, what = 'output folder'): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
-  } catch (e) {
-    throw new Error(
-      `${what} ${resolve(dir)} is not writable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-    );
-  }
-}
 
 /**
  * A run folder: config.json, metrics.jsonl, checkpoints/, the final student (student.json +

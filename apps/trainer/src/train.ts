@@ -16,6 +16,9 @@ import { TrainStep } from './train-step';
 export interface TrainResult {
   student: Student;
   steps: number;
+  /** True when a resumed run's newest checkpoint already held the last step: nothing was trained. */
+  alreadyFinished: boolean;
+  /** The last step's loss (a finished run's, from its checkpoint). */
   finalLoss: number;
   seconds: number;
   /** sha256 of every data-parallel replica's final weights, rank 0 first (identical, or train throws). */
@@ -170,7 +173,10 @@ export async function train(
     );
   let replicaWeights: string[] | undefined;
   const started = Date.now();
-  let finalLoss = Number.NaN;
+  const lastLoss = resumed?.loop?.lastLoss;
+  let finalLoss = typeof lastLoss === 'number' ? lastLoss : Number.NaN;
+  const alreadyFinished = resumed !== undefined && step >= totalSteps;
+  if (alreadyFinished) log(`--resume: already finished at step ${step} of ${totalSteps}; nothing to train`);
   const bar = createProgress({ label: 'train', total: totalSteps - step, unit: 'step', quiet: opts.quiet });
   const stopAt = opts.maxSteps !== undefined ? Math.min(totalSteps, step + opts.maxSteps) : totalSteps;
   try {
@@ -252,5 +258,6 @@ export async function train(
     stepper.dispose();
     objective.dispose();
   }
-  return { student, steps: step, finalLoss, seconds: (Date.now() - started) / 1000, replicaWeights };
+  const seconds = (Date.now() - started) / 1000;
+  return { student, steps: step, alreadyFinished, finalLoss, seconds, replicaWeights };
 }

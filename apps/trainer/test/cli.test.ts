@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,7 +9,6 @@ import { listImages } from '../src/commands/encode';
 import { buildTrainConfig } from '../src/config';
 import { openSplit } from '../src/data-source';
 import { checkAgainstData } from '../src/evaluation';
-import { ensureWritableDir } from '../src/run-folder';
 
 const run = promisify(execFile);
 const cli = join(__dirname, '..', 'dist', 'cli.js');
@@ -126,19 +125,24 @@ describe('config', () => {
     expect(() => checkAgainstData(c, { train: 600, test: 50 })).not.toThrow();
   });
 
-  test('an unwritable output folder is named in the error', () => {
-    const dir = tmp();
-    const ro = join(dir, 'ro');
-    mkdirSync(ro);
-    chmodSync(ro, 0o500);
-    const target = join(ro, 'run');
-    // root ignores permission bits, so use a path under a regular file instead when running as root.
-    const blocked = process.getuid?.() === 0 ? join(dir, 'file', 'run') : target;
-    if (process.getuid?.() === 0) writeFileSync(join(dir, 'file'), 'x');
-    expect(() => ensureWritableDir(blocked)).toThrow(
-      new RegExp(`output folder ${blocked} is not writable \\((ENOTDIR|EACCES)\\)`),
-    );
-  });
+  test.skipIf(!existsSync('/proc/self'))(
+    'unwritable output and cache folders are refused before any work, also where access(W_OK) passes (root, /proc)',
+    async () => {
+      const d = tmp();
+      // For root, access('/proc', W_OK) succeeds, yet no file can be created there.
+      const nope = join(d, 'nope');
+      const o = await symseq(['train', '--out', '/proc', '--data-dir', nope, '--backend', 'cpu']);
+      expect(o.code).toBe(1);
+      expect(o.err).toContain('output folder /proc is not writable (');
+      const c = await symseq([
+        'train',
+        ...['--out', join(d, 'run'), '--data-dir', nope, '--backend', 'cpu'],
+        ...['--set', 'cache.dir=/proc'],
+      ]);
+      expect(c.code).toBe(1);
+      expect(c.err).toContain('cache.dir folder /proc is not writable (');
+    },
+  );
 
   test('encode inputs: folders are searched, non-images are refused', () => {
     const dir = tmp();
@@ -261,7 +265,7 @@ describe.skipIf(!existsSync(cli))('CLI errors (built CLI)', () => {
       `cache.dir=${JSON.stringify(join(d, 'file', 'cache'))}`,
     ]);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/cache folder \(cache\.dir\) .*file\/cache is not writable/);
+    expect(r.err).toMatch(/cache\.dir folder .*file\/cache is not writable/);
     expect(r.err).not.toMatch(/CIFAR-10/);
   });
 
@@ -292,7 +296,7 @@ describe.skipIf(!existsSync(cli))('CLI errors (built CLI)', () => {
   test('an unknown option or backend is refused by the parser', async () => {
     const r = await symseq(['train', '--backend', 'gpu']);
     expect(r.code).not.toBe(0);
-    expect(r.err).toMatch(/Allowed choices are auto, tensorflow-gpu, tensorflow, wasm, cpu/);
+    expect(r.err).toMatch(/Allowed choices are auto, tensorflow-gpu, (webgpu, )?tensorflow, wasm, cpu/);
   });
 });
 
@@ -337,6 +341,10 @@ test('image folders: a corrupt image is counted and skipped, or stops the run wi
     }
   }
   writeFileSync(join(root, 'train', 'dogs', 'broken.jpg'), Buffer.from('not a jpeg at all'));
+  // 22 more in the test split: 20 are named, then a count of the rest.
+  for (let i = 0; i < 22; i++) {
+    writeFileSync(join(root, 'test', 'cats', `bad-${String(i).padStart(2, '0')}.png`), Buffer.from('no png'));
+  }
   const config = buildTrainConfig({
     dataDir: root,
     set: ['data.dataset="imagefolder"', `cache.dir=${JSON.stringify(join(root, '.cache'))}`],
@@ -350,6 +358,14 @@ test('image folders: a corrupt image is counted and skipped, or stops the run wi
     expect(train.classes).toEqual(['cats', 'dogs']);
     expect(train.height).toBe(config.teacher.inputSize);
     expect(warnings.join('\n')).toMatch(/train: skipped 1 unreadable image\(s\):\n {2}.*broken\.jpg: /);
+    warnings.length = 0;
+    expect((await openSplit(config, 'test', { quiet: true })).length).toBe(2);
+    const lines = warnings.join('\n').split('\n');
+    expect(lines[0]).toBe('test: skipped 22 unreadable image(s):');
+    expect(lines.slice(1, 21).map((l) => l.match(/bad-\d+\.png/)?.[0])).toEqual(
+      Array.from({ length: 20 }, (_, i) => `bad-${String(i).padStart(2, '0')}.png`),
+    );
+    expect(lines.slice(21)).toEqual(['  … and 2 more', "  (the run's report.json lists them all)"]);
   } finally {
     console.warn = warn;
   }

@@ -1,9 +1,9 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
-import { decodeImageFile, IMAGE_EXTENSIONS, writeFileAtomic } from '@symseq/data';
+import { assertWritableFolder, decodeImageFile, IMAGE_EXTENSIONS, writeFileAtomic } from '@symseq/data';
 import * as tf from '@tensorflow/tfjs-core';
 import { encodeImages } from '../inference';
-import { ensureWritableDir, openRun } from '../run-folder';
+import { openRun } from '../run-folder';
 import { loadTeacher } from '../teacher-source';
 
 /** Image files named directly or found (recursively, sorted) under named folders. */
@@ -42,7 +42,7 @@ export async function encodeCommand(flags: EncodeFlags): Promise<{ lines: string
   const files = listImages(flags.inputs);
   if (!files.length)
     throw new Error(`encode: no image files (${IMAGE_EXTENSIONS.join(', ')}) in ${flags.inputs.join(', ')}`);
-  if (flags.out) ensureWritableDir(dirname(resolve(flags.out)), 'output folder of --out');
+  if (flags.out) assertWritableFolder(dirname(resolve(flags.out)), 'output (--out)');
   const { config, student } = await openRun(flags);
   const teacher = await loadTeacher(config);
   const lines: string[] = [];

@@ -1,9 +1,9 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { writeFileAtomic, writeJsonAtomic } from '@symseq/data';
+import { assertWritableFolder, writeFileAtomic, writeJsonAtomic } from '@symseq/data';
 import { openSplit } from '../data-source';
 import { datasetImages, encodeImages, firstPerClass } from '../inference';
-import { ensureWritableDir, openRun } from '../run-folder';
+import { openRun } from '../run-folder';
 import { loadTeacher } from '../teacher-source';
 import { encodePng } from './attn';
 
@@ -35,7 +35,7 @@ export async function exportCommand(flags: ExportFlags): Promise<string> {
   }
   const out = resolve(flags.out);
   try {
-    ensureWritableDir(dirname(out), 'export destination folder');
+    assertWritableFolder(dirname(out), 'export destination');
   } catch (e) {
     student.dispose();
     throw e;

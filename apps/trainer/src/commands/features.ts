@@ -1,9 +1,8 @@
-import { mergeFeatureCache } from '@symseq/data';
+import { assertWritableFolder, mergeFeatureCache } from '@symseq/data';
 import { selectBackend } from '../backend';
 import { buildTrainConfig, type TrainFlags } from '../config';
 import { checkDataLocation, openSplits } from '../data-source';
 import { buildFeaturesOf, featureCacheDir } from '../features';
-import { ensureWritableDir } from '../run-folder';
 import { loadTeacher } from '../teacher-source';
 
 export interface FeaturesFlags extends TrainFlags {
@@ -37,7 +36,7 @@ export async function featuresCommand(flags: FeaturesFlags): Promise<string[]> {
   if (part && flags.merge)
     throw new Error('--shard and --merge exclude each other: merge after all jobs ran');
   const config = buildTrainConfig(flags);
-  ensureWritableDir(config.cache.dir, 'cache folder (cache.dir)');
+  assertWritableFolder(config.cache.dir, 'cache.dir');
   const backend = await selectBackend(config.backend);
   checkDataLocation(config);
   const teacher = await loadTeacher(config);

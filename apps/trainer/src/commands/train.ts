@@ -1,11 +1,12 @@
 import { join } from 'node:path';
+import { assertWritableFolder } from '@symseq/data';
 import { Student } from '@symseq/decoder';
 import { selectBackend } from '../backend';
 import { buildTrainConfig, type TrainFlags } from '../config';
 import { checkDataLocation, openSplits } from '../data-source';
 import { checkAgainstData, evaluateRun } from '../evaluation';
 import { featuresOf } from '../features';
-import { ensureWritableDir, RunFolder } from '../run-folder';
+import { RunFolder } from '../run-folder';
 import { loadTeacher } from '../teacher-source';
 import { studentConfigFor, train } from '../train';
 
@@ -18,8 +19,8 @@ export async function trainCommand(flags: TrainFlags & { workers?: number }): Pr
   const config = buildTrainConfig(flags);
   const folder = new RunFolder(config.out);
   folder.checkStart(flags);
-  ensureWritableDir(config.out);
-  ensureWritableDir(config.cache.dir, 'cache folder (cache.dir)');
+  assertWritableFolder(config.out, 'output');
+  assertWritableFolder(config.cache.dir, 'cache.dir');
   const log = (l: string) => console.log(l);
   const backend = await selectBackend(config.backend);
   log(`backend: ${backend.name}${backend.notes.length ? ` (passed over: ${backend.notes.join('; ')})` : ''}`);
@@ -55,8 +56,11 @@ export async function trainCommand(flags: TrainFlags & { workers?: number }): Pr
     grid: teacher.dims.grid,
     classes: trainF.manifest.classes,
   });
+  const loss = `final loss ${result.finalLoss.toFixed(4)}`;
   log(
-    `trained ${result.steps} steps in ${result.seconds.toFixed(0)} s; final loss ${result.finalLoss.toFixed(4)}`,
+    result.alreadyFinished
+      ? `already finished at step ${result.steps}; ${loss}; final student and report written again`
+      : `trained ${result.steps} steps in ${result.seconds.toFixed(0)} s; ${loss}`,
   );
   const { result: r, table } = await evaluateRun(
     config.out,

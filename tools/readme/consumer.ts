@@ -80,6 +80,12 @@ export function packedTarballs(): Map<string, string> {
     }
   }
   const dest = join(tmpdir(), `symseq-tarballs-${hash.digest('hex').slice(0, 16)}`);
+  // Packs of earlier builds: removed once a day old (a running test may still read a recent one).
+  for (const old of readdirSync(tmpdir()).filter((d) => d.startsWith('symseq-tarballs-'))) {
+    const at = join(tmpdir(), old);
+    if (at !== dest && Date.now() - statSync(at).mtimeMs > 86_400_000)
+      rmSync(at, { recursive: true, force: true });
+  }
   if (!existsSync(dest)) {
     const fresh = mkdtempSync(`${dest}.tmp-`);
     packAll(fresh);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { attnCommand } from './commands/attn';
 import { encodeCommand } from './commands/encode';
@@ -23,7 +24,16 @@ const workersOption = () =>
     '--workers <n>',
     `threads, each with its own backend: teacher feature extraction (default: all ${defaultWorkers()} cores) and, for train, data-parallel replicas (default 1)`,
   ).argParser(positive);
+const positiveNumber = (v: string) => {
+  const n = Number(v);
+  if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError(`expected a number > 0, got '${v}'`);
+  return n;
+};
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+/** The trainer's package.json: beside src/ and dist/ alike. */
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 const backendOption = () =>
   new Option('--backend <name>', 'TensorFlow.js backend').choices([
     'auto',
@@ -36,6 +46,7 @@ const backendOption = () =>
 const program = new Command()
   .name('symseq')
   .description('Learn, without labels, to describe images as short sequences of discrete symbols.')
+  .version(version, '-V, --version', 'print the symseq version')
   .showHelpAfterError();
 
 program
@@ -55,10 +66,18 @@ program
   )
   .option('-o, --out <dir>', 'run folder (config, metrics.jsonl, checkpoints, report)')
   .option('--epochs <n>', 'training epochs', int)
+  .option('--batch-size <n>', 'images per optimizer step (optim.batchSize)', positive)
+  .option('--lr <x>', 'peak learning rate (optim.lr)', positiveNumber)
+  .option(
+    '--max-steps <n>',
+    'stop after n optimizer steps; the lr schedule spans them (optim.maxSteps)',
+    positive,
+  )
   .option('--seed <n>', 'random seed', int)
   .option('--train-limit <n>', 'use n training images (balanced)', int)
   .option('--test-limit <n>', 'use n test images (balanced)', int)
   .option('--set <key=value>', 'override any config key, e.g. --set optim.lr=5e-4 (repeatable)', collect)
+  .option('--print-config', 'print the resolved config as JSON and exit (nothing is read or written)')
   .addOption(backendOption())
   .option('--resume', 'continue from the run folder’s latest checkpoint')
   .option(

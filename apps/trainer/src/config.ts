@@ -132,6 +132,8 @@ export const trainConfigSchema = z
     optim: z
       .object({
         epochs: positiveInt.default(10),
+        /** Stop after this many optimizer steps (the lr schedule spans them) when fewer than the epochs give. */
+        maxSteps: positiveInt.optional(),
         batchSize: positiveInt.default(128),
         lr: z.number().positive().default(1e-3),
         minLr: z.number().nonnegative().default(1e-5),
@@ -148,6 +150,8 @@ export const trainConfigSchema = z
         temperature: z.number().positive().default(0.07),
         lengths: z.array(positiveInt).nonempty().default([1, 2, 4, 8]),
         batchSize: positiveInt.default(500),
+        /** No-learning rows (residual k-means, PQ; the student's vocabulary per codebook) and mAP@1000 for all, in the report. */
+        baselines: z.boolean().default(true),
       })
       .strict()
       .default({}),
@@ -338,6 +342,9 @@ export interface TrainFlags {
   backend?: string;
   trainLimit?: number;
   testLimit?: number;
+  batchSize?: number;
+  lr?: number;
+  maxSteps?: number;
   set?: string[];
   resume?: boolean;
   overwrite?: boolean;
@@ -345,10 +352,9 @@ export interface TrainFlags {
   strict?: boolean;
 }
 
-/** Preset → config file → flags, then validated (every key, at every depth). */
+/** Preset (cpu unless named) → config file → flags, then validated (every key, at every depth). */
 export function buildTrainConfig(flags: TrainFlags): TrainConfig {
-  let raw: Record<string, unknown> =
-    flags.preset || !flags.config ? readConfigFile(presetPath(flags.preset ?? 'cpu')) : {};
+  let raw = readConfigFile(presetPath(flags.preset ?? 'cpu'));
   if (flags.config) raw = merge(raw, readConfigFile(flags.config));
   const o: Record<string, unknown> = {};
   if (flags.dataDir) setDotted(o, `data.dir=${JSON.stringify(flags.dataDir)}`);
@@ -359,7 +365,32 @@ export function buildTrainConfig(flags: TrainFlags): TrainConfig {
   if (flags.backend) o.backend = flags.backend;
   if (flags.trainLimit) setDotted(o, `data.trainLimit=${flags.trainLimit}`);
   if (flags.testLimit) setDotted(o, `data.testLimit=${flags.testLimit}`);
+  if (flags.batchSize !== undefined) setDotted(o, `optim.batchSize=${flags.batchSize}`);
+  if (flags.lr !== undefined) setDotted(o, `optim.lr=${flags.lr}`);
+  if (flags.maxSteps !== undefined) setDotted(o, `optim.maxSteps=${flags.maxSteps}`);
   if (flags.strict) setDotted(o, 'data.strict=true');
   for (const s of flags.set ?? []) setDotted(o, s);
   return resolveTrainConfig(merge(raw, o), flags.config ? `config (${flags.config} + flags)` : 'config');
+}
+
+const isUrl = (p: string) => /^https?:\/\//.test(p);
+
+/**
+ * The config with its data, teacher and cache paths absolute (taken from the environment variables
+ * when the config names none), so a run folder's config.json works from any directory.
+ */
+export function withAbsolutePaths(config: TrainConfig, env: NodeJS.ProcessEnv = process.env): TrainConfig {
+  const dataDir =
+    config.data.dir ?? (config.data.dataset === 'cifar10' ? env.CIFAR10_DIR : env.SYMSEQ_DATA_DIR);
+  const teacherPath =
+    config.teacher.path ?? (config.teacher.kind === 'mobilenet' ? env.MOBILENET_DIR : env.VIT_WEIGHTS);
+  return {
+    ...config,
+    data: { ...config.data, dir: dataDir ? resolve(dataDir) : undefined },
+    teacher: {
+      ...config.teacher,
+      path: teacherPath && !isUrl(teacherPath) ? resolve(teacherPath) : teacherPath,
+    },
+    cache: { ...config.cache, dir: resolve(config.cache.dir) },
+  };
 }

@@ -116,7 +116,7 @@ export async function train(
       `optim.batchSize ${optim.batchSize} is larger than the training set (${data.count} images)`,
     );
   }
-  const totalSteps = stepsPerEpoch * optim.epochs;
+  const totalSteps = Math.min(stepsPerEpoch * optim.epochs, optim.maxSteps ?? Number.POSITIVE_INFINITY);
   const warmupSteps = Math.round(optim.warmupEpochs * stepsPerEpoch);
   const teacherShape = { tokenDim: data.tokenDim, pooledDim: pooledDimOf(data) };
 
@@ -208,7 +208,7 @@ export async function train(
           );
         }
         step++;
-        bar.increment();
+        bar.increment(1, `loss ${values.total.toFixed(4)}`);
         if (step % config.logEvery === 0 || step === stopAt) {
           folder.appendMetrics({ step, epoch, lr, ...values, time: (Date.now() - started) / 1000 });
         }

@@ -69,3 +69,90 @@ describe('train --resume of a finished run', () => {
     expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8')).toBe(metrics);
   }, 120_000);
 });
+
+describe('the options every run has', () => {
+  it('--version prints the package version', () => {
+    const r = runCli(['--version']);
+    expect(r.status, r.err).toBe(0);
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
+    expect(r.out.trim()).toBe(pkg.version);
+  });
+
+  it('-c without --preset merges over the cpu preset; --batch-size, --lr, --max-steps; --print-config exits', () => {
+    const cpu = JSON.parse(readFileSync(join(__dirname, '..', 'configs', 'cpu.json'), 'utf8'));
+    const file = join(root, 'partial.json');
+    writeFileSync(file, JSON.stringify({ name: 'partial', optim: { epochs: 7 } }));
+    const out = join(root, 'never-written');
+    const r = runCli([
+      'train',
+      ...['-c', file, '-o', out, '--batch-size', '32', '--lr', '0.002', '--max-steps', '9'],
+      '--print-config',
+    ]);
+    expect(r.status, r.err).toBe(0);
+    const printed = JSON.parse(r.out);
+    expect(printed.name).toBe('partial');
+    // From the cpu preset, which the file does not mention.
+    expect(printed.student.dModel).toBe(cpu.student.dModel);
+    expect(printed.teacher.inputSize).toBe(cpu.teacher.inputSize);
+    expect(printed.objective.regularizer).toEqual(cpu.objective.regularizer);
+    expect(printed.optim).toMatchObject({ epochs: 7, batchSize: 32, lr: 0.002, maxSteps: 9 });
+    expect(existsSync(out)).toBe(false);
+    const bad = runCli(['train', '--lr', '-1', '--print-config']);
+    expect(bad.status).not.toBe(0);
+    expect(bad.err).toContain("expected a number > 0, got '-1'");
+  });
+
+  it('relative paths: the run folder works from another directory; --max-steps; the bar line shows the loss', () => {
+    const config = join(root, 'relative.json');
+    writeFileSync(config, JSON.stringify({ ...CONFIG, cache: { dir: 'cache-rel', dtype: 'float32' } }));
+    const t = runCli(
+      [
+        'train',
+        ...['-c', 'relative.json', '--data-dir', 'data', '--teacher', 'teacher', '-o', 'runs/rel'],
+        ...['--backend', 'wasm', '--max-steps', '3'],
+      ],
+      {},
+      root,
+    );
+    expect(t.status, t.err).toBe(0);
+    expect(t.out).toMatch(/trained 3 steps in \d+ s; final loss/);
+    const run = join(root, 'runs', 'rel');
+    const saved = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
+    expect([saved.data.dir, saved.teacher.path, saved.cache.dir]).toEqual([
+      dataDir,
+      teacherDir,
+      join(root, 'cache-rel'),
+    ]);
+    const metrics = readFileSync(join(run, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(metrics.map((m) => m.step)).toEqual([1, 2, 3]);
+    // Not a terminal: a line per 10 %, each with the loss of its last step, as metrics.jsonl has it.
+    const lines = t.err.split('\n').filter((l) => l.startsWith('train: '));
+    expect(lines).toHaveLength(3);
+    lines.forEach((l, i) => {
+      expect(l).toMatch(new RegExp(`^train: ${i + 1}/3 step .*, ETA \\d+ s, loss -?\\d+\\.\\d{4}$`));
+      expect(l.endsWith(`loss ${metrics[i].total.toFixed(4)}`)).toBe(true);
+    });
+
+    const elsewhere = mkdtempSync(join(tmpdir(), 'symseq-elsewhere-'));
+    const e = runCli(['eval', '-r', run, '--backend', 'wasm', '-q'], {}, elsewhere);
+    expect(e.status, e.err).toBe(0);
+    expect(e.out).toMatch(/teacher ceiling: \d+\.\d+% top-1/);
+    const enc = runCli(['encode', '-r', run, join(dataDir, 'test', 'c1')], {}, elsewhere);
+    expect(enc.status, enc.err).toBe(0);
+    expect(enc.out.trim().split('\n')).toHaveLength(3);
+    const x = runCli(['export', '-r', run, '-o', 'exported', '--per-class', '1', '-q'], {}, elsewhere);
+    expect(x.status, x.err).toBe(0);
+    expect(existsSync(join(elsewhere, 'exported', 'manifest.json'))).toBe(true);
+  }, 180_000);
+
+  it('encode on an empty folder exits non-zero and says so', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'symseq-empty-'));
+    const r = runCli(['encode', '-r', join(root, 'finished'), empty]);
+    expect(r.status).toBe(1);
+    expect(r.err).toContain(`encode: no image files (.jpg, .jpeg, .png`);
+    expect(r.err).toContain(`) in ${empty}`);
+  });
+});

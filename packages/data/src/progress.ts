@@ -15,8 +15,8 @@ export interface ProgressOptions {
 }
 
 export interface Progress {
-  /** Adds `n` done items. */
-  increment(n?: number): void;
+  /** Adds `n` done items; `note` (e.g. `loss 0.4123`) is shown after the ETA until the next one. */
+  increment(n?: number, note?: string): void;
   /** Finishes the bar (leaves the final line on screen). */
   stop(): void;
   /** Whether a bar is drawn (false when quiet or not a terminal). */
@@ -37,7 +37,7 @@ export function createProgress(options: ProgressOptions): Progress {
   const bar = new cliProgress.SingleBar(
     {
       stream,
-      format: `${options.label} [{bar}] {percentage}% | {value}/{total} ${unit} | {rate} ${unit}/s | ETA {eta_formatted}`,
+      format: `${options.label} [{bar}] {percentage}% | {value}/{total} ${unit} | {rate} ${unit}/s | ETA {eta_formatted}{note}`,
       hideCursor: true,
       etaBuffer: 64,
       fps: 5,
@@ -48,13 +48,14 @@ export function createProgress(options: ProgressOptions): Progress {
   );
   const started = Date.now();
   let done = 0;
-  bar.start(options.total, 0, { rate: '-' });
+  bar.start(options.total, 0, { rate: '-', note: '' });
   return {
     visible: true,
-    increment(n = 1) {
+    increment(n = 1, note?: string) {
       done += n;
       const seconds = (Date.now() - started) / 1000;
-      bar.update(done, { rate: seconds > 0 ? (done / seconds).toFixed(1) : '-' });
+      const rate = seconds > 0 ? (done / seconds).toFixed(1) : '-';
+      bar.update(done, note === undefined ? { rate } : { rate, note: ` | ${note}` });
     },
     stop() {
       bar.stop();
@@ -68,21 +69,23 @@ function lineProgress(options: ProgressOptions, stream: NodeJS.WriteStream, unit
   let done = 0;
   let lastLine = started;
   let lastDone = 0;
+  let lastNote = '';
   const line = () => {
     const s = (Date.now() - started) / 1000;
     const rate = s > 0 ? done / s : 0;
     const eta = rate > 0 ? Math.round((options.total - done) / rate) : 0;
     const pct = ((100 * done) / options.total).toFixed(0);
     stream.write(
-      `${options.label}: ${done.toFixed(options.decimals ?? 0)}/${options.total} ${unit} (${pct}%) ${rate.toFixed(1)} ${unit}/s, ETA ${eta} s\n`,
+      `${options.label}: ${done.toFixed(options.decimals ?? 0)}/${options.total} ${unit} (${pct}%) ${rate.toFixed(1)} ${unit}/s, ETA ${eta} s${lastNote}\n`,
     );
     lastLine = Date.now();
     lastDone = done;
   };
   return {
     visible: false,
-    increment(n = 1) {
+    increment(n = 1, note?: string) {
       done += n;
+      if (note !== undefined) lastNote = `, ${note}`;
       if (done - lastDone >= options.total / 10 || Date.now() - lastLine > 30_000) line();
     },
     stop() {

@@ -54,6 +54,28 @@ describe('createProgress', () => {
     expect(term.text()).not.toContain('\r');
   });
 
+  it('shows the latest note (e.g. the loss) after the ETA, on a terminal and in log lines', async () => {
+    const term = fakeTerminal(true);
+    const p = createProgress({ label: 'train', total: 3, unit: 'step', stream: term.stream });
+    p.increment(1, 'loss 0.5000');
+    p.increment(1, 'loss 0.2500');
+    p.increment(1);
+    p.stop();
+    const log = fakeTerminal(false);
+    const q = createProgress({ label: 'train', total: 2, unit: 'step', stream: log.stream });
+    q.increment(1, 'loss 0.7500');
+    q.increment(1, 'loss 0.1250');
+    q.stop();
+    await new Promise((r) => setImmediate(r));
+    // The last drawn frame: 3/3 with the note of step 2 (step 3 gave none).
+    const frames = term.text().split('\r');
+    expect(frames[frames.length - 1]).toMatch(/3\/3 step \| [\d.]+ step\/s \| ETA \S+ \| loss 0\.2500/);
+    expect(log.text().trim().split('\n')).toEqual([
+      expect.stringMatching(/^train: 1\/2 step \(50%\) .*, ETA \d+ s, loss 0\.7500$/),
+      expect.stringMatching(/^train: 2\/2 step \(100%\) .*, ETA \d+ s, loss 0\.1250$/),
+    ]);
+  });
+
   it('shows fractional counts with the requested decimals', async () => {
     const term = fakeTerminal(true);
     const p = createProgress({

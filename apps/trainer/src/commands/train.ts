@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { assertWritableFolder } from '@symseq/data';
 import { Student } from '@symseq/decoder';
 import { selectBackend } from '../backend';
-import { buildTrainConfig, type TrainFlags } from '../config';
+import { buildTrainConfig, type TrainFlags, withAbsolutePaths } from '../config';
 import { checkDataLocation, openSplits } from '../data-source';
 import { checkAgainstData, evaluateRun } from '../evaluation';
 import { featuresOf } from '../features';
@@ -15,17 +15,25 @@ import { studentConfigFor, train } from '../train';
  * teacher, sizes, the student config itself) before the slow work; only then touch the run folder,
  * extract (or reuse) teacher features, train, write the final student and the report.
  */
-export async function trainCommand(flags: TrainFlags & { workers?: number }): Promise<void> {
-  const config = buildTrainConfig(flags);
-  const folder = new RunFolder(config.out);
+export async function trainCommand(
+  flags: TrainFlags & { workers?: number; printConfig?: boolean },
+): Promise<void> {
+  if (flags.printConfig) {
+    console.log(JSON.stringify(buildTrainConfig(flags), null, 2));
+    return;
+  }
+  const given = buildTrainConfig(flags);
+  const folder = new RunFolder(given.out);
   folder.checkStart(flags);
-  assertWritableFolder(config.out, 'output');
-  assertWritableFolder(config.cache.dir, 'cache.dir');
+  assertWritableFolder(given.out, 'output');
+  assertWritableFolder(given.cache.dir, 'cache.dir');
   const log = (l: string) => console.log(l);
-  const backend = await selectBackend(config.backend);
+  const backend = await selectBackend(given.backend);
   log(`backend: ${backend.name}${backend.notes.length ? ` (passed over: ${backend.notes.join('; ')})` : ''}`);
   const t0 = Date.now();
-  checkDataLocation(config);
+  checkDataLocation(given);
+  // Paths stored absolute, so eval/encode/attn/export --run work from any directory.
+  const config = withAbsolutePaths(given);
   const teacher = await loadTeacher(config);
   log(`teacher: ${teacher.id} (${teacher.dims.numTokens} tokens × ${teacher.dims.tokenDim})`);
   // Build (and drop) the student once: its own checks (discretizer options…) run before any extraction.

@@ -1,9 +1,10 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
+import { type DawnAdapter, registerDawnWebGpu } from './webgpu-backend';
 
 const require = createRequire(import.meta.url);
 
-export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 
 /** The native bindings are optional dependencies: their install downloads libtensorflow and may fail. */
 const NATIVE: Record<string, string> = {
@@ -12,7 +13,8 @@ const NATIVE: Record<string, string> = {
 };
 
 /**
- * Selects the fastest backend that loads: tfjs-node-gpu → tfjs-node → wasm → cpu, or the one asked for.
+ * Selects the fastest backend that loads: tfjs-node-gpu → webgpu (Dawn, a hardware adapter) → tfjs-node →
+ * wasm → cpu, or the one asked for.
  * Also registers every gradient (tfjs-core alone registers none in Node).
  * Returns the backend name and why others were passed over.
  */
@@ -22,13 +24,23 @@ export async function selectBackend(
   // @tensorflow/tfjs registers gradients and the cpu backend.
   await import('@tensorflow/tfjs');
   const notes: string[] = [];
-  const order = choice === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [choice];
+  let adapter: DawnAdapter | undefined;
+  const order = choice === 'auto' ? ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] : [choice];
   for (const name of order) {
     try {
       if (NATIVE[name]) require(NATIVE[name]);
       else if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+      // auto takes a hardware adapter only. Dawn's OpenGL ES path (Mesa llvmpipe) computed zeros for the
+      // student's matMuls here (tfjs-webgpu 4.22, Dawn 0.6.2, Mesa 22.3), so it is opt-in for debugging.
+      else if (name === 'webgpu') {
+        adapter = await registerDawnWebGpu({
+          allowSoftware: choice === 'webgpu' && process.env.SYMSEQ_WEBGPU_SOFTWARE === '1',
+        });
+      }
       if (!(await tf.setBackend(name))) throw new Error('setBackend returned false');
       await tf.ready();
+      if (adapter)
+        notes.push(`webgpu adapter: ${adapter.description}${adapter.software ? ', software' : ''}`);
       return { name: tf.getBackend(), notes };
     } catch (e) {
       const why = (e as Error).message.split('\n')[0];

@@ -38,6 +38,7 @@ const backendOption = () =>
   new Option('--backend <name>', 'TensorFlow.js backend').choices([
     'auto',
     'tensorflow-gpu',
+    'webgpu',
     'tensorflow',
     'wasm',
     'cpu',

@@ -62,7 +62,7 @@ export const trainConfigSchema = z
   .object({
     name: z.string().default('run'),
     seed: z.number().int().default(0),
-    backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+    backend: z.enum(['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
     data: z
       .object({
         /** `cifar10`: official binary batches or the ImageFolder copy; `imagefolder`: root/<split>/<class>/*. */

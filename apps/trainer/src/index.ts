@@ -11,6 +11,7 @@ export { objectiveFor, prototypeHead, studentConfigFor, train } from './train';
 export {
   clipByGlobalNorm,
   type StepValues,
+  sumInChunks,
   type TrainBatch,
   TrainStep,
   type TrainStepOptions,

@@ -66,6 +66,27 @@ export class TrainStep {
 
   /** Runs step number `step` (0-based) at learning rate `lr`; returns its losses. */
   run(batch: TrainBatch, step: number, lr: number): StepValues {
+    const { lossT, kept } = this.launch(batch, step, lr);
+    const values: StepValues = { total: lossT.dataSync()[0] };
+    for (const [k, t] of Object.entries(kept)) values[k] = t.dataSync()[0];
+    tf.dispose([lossT, ...Object.values(kept)]);
+    return values;
+  }
+
+  /** `run`, reading the losses back with `await data()`: GPU backends (webgpu) need not block, or cannot. */
+  async runAsync(batch: TrainBatch, step: number, lr: number): Promise<StepValues> {
+    const { lossT, kept } = this.launch(batch, step, lr);
+    const keys = Object.keys(kept);
+    const read = await Promise.all([lossT, ...keys.map((k) => kept[k])].map((t) => t.data()));
+    const values: StepValues = { total: read[0][0] };
+    keys.forEach((k, i) => {
+      values[k] = read[i + 1][0];
+    });
+    tf.dispose([lossT, ...Object.values(kept)]);
+    return values;
+  }
+
+  private launch(batch: TrainBatch, step: number, lr: number) {
     const kept: Record<string, tf.Scalar> = {};
     const lossT = tf.tidy(() => {
       const targets = this.objective.targets({ pooled: batch.pooled }, step);
@@ -76,10 +97,7 @@ export class TrainStep {
       this.update(grads, targets, lr);
       return value;
     });
-    const values: StepValues = { total: lossT.dataSync()[0] };
-    for (const [k, t] of Object.entries(kept)) values[k] = t.dataSync()[0];
-    tf.dispose([lossT, ...Object.values(kept)]);
-    return values;
+    return { lossT, kept };
   }
 
   /**
@@ -146,10 +164,33 @@ export class TrainStep {
 export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.NamedTensorMap {
   return tf.tidy(() => {
     const sq = Object.values(grads).map((g) => tf.sum(tf.square(g)));
-    const norm = tf.sqrt(tf.addN(sq));
+    const norm = tf.sqrt(sumInChunks(sq));
     const scale = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
     const out: tf.NamedTensorMap = {};
     for (const [k, g] of Object.entries(grads)) out[k] = tf.mul(g, scale);
     return out;
+  });
+}
+
+/**
+ * Σ of same-shape tensors by tf.addN over at most `chunk` at a time: tfjs-webgpu's AddN binds one
+ * storage buffer per input, and WebGPU guarantees only 8 per shader stage (the global-norm clip sums
+ * one term per parameter tensor, 64 for the cpu preset's student).
+ */
+export function sumInChunks(xs: tf.Tensor[], chunk = 7): tf.Tensor {
+  if (xs.length === 0) throw new Error('sumInChunks: no tensors');
+  if (!(Number.isInteger(chunk) && chunk >= 2))
+    throw new Error(`sumInChunks: chunk must be >= 2, got ${chunk}`);
+  return tf.tidy(() => {
+    let level = xs;
+    while (level.length > 1) {
+      const next: tf.Tensor[] = [];
+      for (let i = 0; i < level.length; i += chunk) {
+        const group = level.slice(i, i + chunk);
+        next.push(group.length === 1 ? group[0] : tf.addN(group));
+      }
+      level = next;
+    }
+    return tf.clone(level[0]);
   });
 }

@@ -197,7 +197,7 @@ export async function train(
         else {
           const tokens = tf.tensor3d(tokenRows, [idx.length, data.tokenCount, data.tokenDim]);
           const pooled = tf.tensor2d(pooledRows, [idx.length, teacherShape.pooledDim]);
-          values = stepper.run({ tokens, pooled }, step, lr);
+          values = await stepper.runAsync({ tokens, pooled }, step, lr);
           tf.dispose([tokens, pooled]);
         }
         finalLoss = values.total;

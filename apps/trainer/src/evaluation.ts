@@ -1,8 +1,9 @@
 import { createProgress, type FeatureCache } from '@symseq/data';
 import type { Student } from '@symseq/decoder';
 import { Rng } from '@symseq/nn';
-import { knnClassify, symbolClassStats, symbolKnnClassify, symbolUsage } from '@symseq/probe';
+import { knnClassify, retrievalMap, symbolClassStats, symbolKnnClassify, symbolUsage } from '@symseq/probe';
 import * as tf from '@tensorflow/tfjs-core';
+import { baselineRows, MAP_R, studentMapRow } from './baselines';
 import type { TrainConfig } from './config';
 import { cleanPooled, pooledDimOf } from './features';
 import { type RunFacts, resultTable, writeReport } from './report';
@@ -95,7 +96,16 @@ export async function evaluate(
   student: Student,
   trainSet: FeatureCache,
   test: FeatureCache,
-  opts: { lengths: number[]; k: number; T: number; batchSize?: number; quiet?: boolean; seed?: number },
+  opts: {
+    lengths: number[];
+    k: number;
+    T: number;
+    batchSize?: number;
+    quiet?: boolean;
+    seed?: number;
+    /** mAP@R of the student's embeddings per length, as extra rows (0 or absent: not measured). */
+    mapR?: number;
+  },
 ): Promise<EvalResult> {
   const lengths = [...opts.lengths].sort((a, b) => a - b);
   const numClasses = trainSet.manifest.classes.length;
@@ -118,6 +128,7 @@ export async function evaluate(
     lengths,
   });
   const rows: LengthResult[] = [];
+  const extra: ExtraRow[] = [];
   for (const length of lengths) {
     const knn = await knnClassify({
       trainFeatures: a.embeddings.get(length)!,
@@ -146,6 +157,17 @@ export async function evaluate(
       nmi: stats.perPrefix.find((p) => p.length === length)?.nmi ?? Number.NaN,
       perplexity: usage.perPosition[length - 1]?.perplexity ?? Number.NaN,
     });
+    if (opts.mapR) {
+      const map = await retrievalMap({
+        queryFeatures: b.embeddings.get(length)!,
+        queryLabels: test.labels,
+        databaseFeatures: a.embeddings.get(length)!,
+        databaseLabels: train.labels,
+        R: Math.min(opts.mapR, train.n),
+        seed: opts.seed ?? 0,
+      });
+      extra.push(studentMapRow(length, knn, map));
+    }
   }
   const teacher = await knnClassify({
     trainFeatures: permuteRows(cleanPooled(trainSet), order, pooledDimOf(trainSet)),
@@ -158,7 +180,7 @@ export async function evaluate(
   });
   return {
     rows,
-    extra: [],
+    extra,
     teacher: { top1: teacher.top1, top5: teacher.top5 },
     usage: { used: usage.overall.used, vocab, perplexity: usage.overall.perplexity },
     bank: train.n,
@@ -188,7 +210,7 @@ export interface ExtraRowContext {
  * Sources of further evaluation rows (baselines, other probes), run after the student's table by
  * `evaluateRun`, for `train` and `eval` alike. Add one by pushing a function here.
  */
-export const EXTRA_ROWS: ((ctx: ExtraRowContext) => Promise<ExtraRow[]>)[] = [];
+export const EXTRA_ROWS: ((ctx: ExtraRowContext) => Promise<ExtraRow[]>)[] = [baselineRows];
 
 /** Data-dependent settings that would fail only after the slow work: checked once the split sizes are known. */
 export function checkAgainstData(config: TrainConfig, sizes: { train: number; test: number }): void {
@@ -229,6 +251,7 @@ export async function evaluateRun(
     T: config.eval.temperature,
     batchSize: config.eval.batchSize,
     quiet: opts.quiet,
+    mapR: config.eval.baselines ? MAP_R : 0,
   });
   const lengths = [...config.eval.lengths].sort((a, b) => a - b);
   for (const source of EXTRA_ROWS) {

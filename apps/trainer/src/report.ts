@@ -1,5 +1,6 @@
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '@symseq/data';
+import { baselineSeries } from './baselines';
 import type { TrainConfig } from './config';
 import type { EvalResult } from './evaluation';
 import { accuracyVsLengthSvg, PAPER_CIFAR10 } from './plot';
@@ -56,8 +57,10 @@ export async function writeReport(
 ): Promise<void> {
   const disc = config.student.discretizer.kind;
   const paper = PAPER_CIFAR10.map(([l, a]) => `${a}% at ${l}`).join(', ');
+  // The paper's numbers are CIFAR-10's: compared only on CIFAR-10.
+  const onCifar10 = config.data.dataset === 'cifar10';
   const md = [
-    `# symseq run: ${config.name}`,
+    `# symseq run: ${config.name} on ${datasetName(config)}`,
     '',
     `Teacher \`${facts.teacherId}\`, discretizer \`${disc}\`, objective \`${config.objective.kind}\`, backend \`${facts.backend}\`.`,
     `k-NN (k=${config.eval.k}, T=${config.eval.temperature}, cosine): bank = ${r.bank} training images, queries = ${r.queries} test images.`,
@@ -66,7 +69,7 @@ export async function writeReport(
     '',
     `Teacher ceiling (k-NN on its pooled features): top-1 ${r.teacher.top1.toFixed(2)}%, top-5 ${r.teacher.top5.toFixed(2)}%.`,
     `Symbol usage on the test set: ${r.usage.used}/${r.usage.vocab} symbols used, perplexity ${r.usage.perplexity.toFixed(1)}.`,
-    `Paper (arXiv 2503.04900, ViT-B/16 DINO teacher, CIFAR-10): ${paper}.`,
+    onCifar10 ? `Paper (arXiv 2503.04900, ViT-B/16 DINO teacher, CIFAR-10): ${paper}.` : '',
     '',
     facts.steps !== undefined
       ? `Training: ${facts.steps} steps in ${(facts.trainSeconds ?? 0).toFixed(0)} s, final loss ${facts.finalLoss?.toFixed(4)}.`
@@ -86,7 +89,12 @@ export async function writeReport(
     '',
   ].join('\n');
   await writeFileAtomic(join(out, 'report.md'), md);
-  await writeJsonAtomic(join(out, 'report.json'), { config, facts, result: r, paper: PAPER_CIFAR10 });
+  await writeJsonAtomic(join(out, 'report.json'), {
+    config,
+    facts,
+    result: r,
+    paper: onCifar10 ? PAPER_CIFAR10 : null,
+  });
   const svg = accuracyVsLengthSvg(
     [
       { label: `symseq (${disc})`, points: r.rows.map((x) => [x.length, x.top1]), colour: '#1f77b4' },
@@ -97,9 +105,18 @@ export async function writeReport(
         colour: '#7f7f7f',
         dashed: true,
       },
-      { label: 'paper (ViT-B/16)', points: PAPER_CIFAR10, colour: '#d62728', dashed: true },
+      ...(onCifar10
+        ? [{ label: 'paper (ViT-B/16)', points: PAPER_CIFAR10, colour: '#d62728', dashed: true }]
+        : []),
+      ...baselineSeries(r.extra),
     ],
-    `k-NN accuracy vs symbols — ${config.name}`,
+    `k-NN accuracy vs symbols — ${config.name} on ${datasetName(config)}`,
   );
   await writeFileAtomic(join(out, 'accuracy.svg'), svg);
+}
+
+/** The dataset as a reader names it: CIFAR-10, or the image folder's name. */
+export function datasetName(config: TrainConfig): string {
+  if (config.data.dataset === 'cifar10') return 'CIFAR-10';
+  return `image folder '${basename(resolve(config.data.dir ?? '.'))}'`;
 }

@@ -37,7 +37,7 @@ const baselineInputSchema = z
     testLabels: labelSchema,
     numClasses: z.number().int().positive(),
     /** Code lengths to report (the student's prefix lengths). */
-    lengths: z.array(z.number().int().positive()).nonempty().default([1, 2, 4, 8]),
+    lengths: z.array(z.number().int().positive()).min(1).default([1, 2, 4, 8]),
     /** Centroids per codebook: the student's vocabulary. */
     codebookSize: z.number().int().positive(),
     seed: z.number().int().default(0),

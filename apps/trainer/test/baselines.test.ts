@@ -1,0 +1,98 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { baselineRows, baselineSeries } from '../src/baselines';
+import { evaluateRun } from '../src/evaluation';
+import { train } from '../src/train';
+import { syntheticFeatures, tinyConfig } from './helpers';
+
+describe('baseline rows of the evaluation', () => {
+  test('residual k-means and PQ per length with mAP@R, on the run’s own features, seeded', async () => {
+    const config = tinyConfig('unused'); // vocabulary 8, lengths 1, 2, 4, k 5
+    const train = syntheticFeatures(160, 0);
+    const test = syntheticFeatures(40, 1);
+    const ctx = { config, train, test, lengths: [1, 2, 4], quiet: true };
+    const rows = await baselineRows(ctx);
+    expect(rows.map((r) => [r.method, r.length])).toEqual([
+      ['teacher pooled features', 0],
+      ['residual k-means', 1],
+      ['residual k-means', 2],
+      ['residual k-means', 4],
+      ['product quantization', 1],
+      ['product quantization', 2],
+      ['product quantization', 4],
+    ]);
+    // mAP@R is capped at the 160 training images.
+    for (const r of rows) {
+      expect(r['mAP@160'], r.method).toBeGreaterThan(0);
+      expect(r['mAP@160'], r.method).toBeLessThanOrEqual(100);
+      expect(r.top1).toBeGreaterThanOrEqual(0);
+    }
+    // Four well-separated classes (synthetic prototypes): the continuous features are nearly perfect,
+    // and 8 centroids already separate the 4 classes at one symbol.
+    expect(rows[0].top1).toBeGreaterThan(95);
+    expect(rows[1].top1).toBeGreaterThan(90);
+    expect(await baselineRows(ctx)).toEqual(rows); // same seed, same rows
+
+    const series = baselineSeries(rows);
+    expect(series.map((s) => s.label)).toEqual(['residual k-means', 'product quantization']);
+    expect(series[0].points).toEqual(rows.slice(1, 4).map((r) => [r.length, r.top1]));
+  });
+});
+
+describe('the run report', () => {
+  const facts = { backend: 'wasm', teacherId: 'synthetic', trainImages: 64, testImages: 32 };
+
+  test('report.md / report.json / accuracy.svg carry the student and the baselines side by side, with mAP', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'symseq-baselines-'));
+    const config = tinyConfig(dir, { optim: { epochs: 1 } });
+    const data = syntheticFeatures(64);
+    const testSet = syntheticFeatures(32, 5);
+    const run = await train(config, data, { quiet: true, log: () => {} });
+    const { result } = await evaluateRun(dir, config, run.student, data, testSet, facts, { quiet: true });
+    run.student.dispose();
+    const methods = result.extra.map((r) => `${r.method}@${r.length}`);
+    expect(methods).toEqual([
+      'student@1',
+      'student@2',
+      'student@4',
+      'teacher pooled features@0',
+      'residual k-means@1',
+      'residual k-means@2',
+      'residual k-means@4',
+      'product quantization@1',
+      'product quantization@2',
+      'product quantization@4',
+    ]);
+    // The student's extra rows repeat its k-NN table and add mAP@R (R capped at the 64 training images).
+    result.rows.forEach((row, i) => {
+      expect(result.extra[i].top1).toBe(row.top1);
+    });
+    for (const r of result.extra) expect(r['mAP@64'], r.method).toBeGreaterThan(0);
+
+    const md = readFileSync(join(dir, 'report.md'), 'utf8');
+    expect(md).toContain('| method | symbols | k-NN top-1 | top5 | mAP@64 |');
+    expect(md).toMatch(/\| residual k-means \| 4 \| \d+\.\d\d% \|/);
+    expect(md).toMatch(/\| product quantization \| 1 \| \d+\.\d\d% \|/);
+    const json = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    expect(json.result.extra).toHaveLength(10);
+    const svg = readFileSync(join(dir, 'accuracy.svg'), 'utf8');
+    expect(svg).toContain('>residual k-means<');
+    expect(svg).toContain('>product quantization<');
+  });
+
+  test('eval.baselines = false leaves them out (and the student mAP)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'symseq-baselines-'));
+    const config = { ...tinyConfig(dir, { optim: { epochs: 1 } }) };
+    config.eval = { ...config.eval, baselines: false };
+    const data = syntheticFeatures(64);
+    const run = await train(config, data, { quiet: true, log: () => {} });
+    const { result } = await evaluateRun(dir, config, run.student, data, syntheticFeatures(32, 5), facts, {
+      quiet: true,
+    });
+    run.student.dispose();
+    expect(result.extra).toEqual([]);
+    expect(readFileSync(join(dir, 'accuracy.svg'), 'utf8')).not.toContain('residual k-means');
+  });
+});

@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Speed of the symbolic student: TensorFlow.js (wasm, one thread) against PyTorch (OpenBLAS, one
-# thread) on this CPU, same model and batch. Prints a Markdown table.
+# thread) on this CPU, same model and batch, then at all cores (tfjs: data-parallel replicas in worker
+# threads, as `train --workers N`; torch: N threads), and teacher (MobileNetV1) extraction images/s on
+# both sides at 1 and N. Prints Markdown tables, the CPU model and the load average.
+#
+#   CORES=2 bench/run.sh         # N (default: all cores, nproc)
+#   EXTRACT=0 bench/run.sh       # skip the tfjs extraction runs (bench/extract-workers.sh, the slow part)
 #
 #   bench/run.sh                 # wasm
 #   BACKEND=cpu bench/run.sh     # tfjs cpu backend instead (~1.5 min for the tfjs side)
@@ -48,4 +53,44 @@ if [[ -n "${KEEP:-}" ]]; then
   mkdir -p "$KEEP" && cp "$tmp/tfjs.json" "$tmp/torch.json" "$KEEP/"
 fi
 node bench/report.mjs "$tmp/tfjs.json" "$tmp/torch.json" --load-before "$before" --load-after "$after"
+
+CORES="${CORES:-$(nproc)}"
+echo "running the all-cores side ($CORES cores)…" >&2
+[[ -f apps/trainer/dist/train-replica.js ]] || die "apps/trainer/dist is missing: npx turbo run build --filter=@symseq/trainer..."
+node bench/student-step-parallel.mjs --workers "$CORES" "${common[@]}" >"$tmp/tfjs-n.json" 2>"$tmp/tfjs-n.err" ||
+  { cat "$tmp/tfjs-n.err" >&2; die "tfjs data-parallel benchmark failed"; }
+BENCH_THREADS="$CORES" "$PY" bench/student_step.py "${common[@]}" >"$tmp/torch-n.json" 2>"$tmp/torch-n.err" ||
+  { cat "$tmp/torch-n.err" >&2; die "torch $CORES-thread benchmark failed"; }
+BENCH_THREADS=1 "$PY" bench/teacher_torch.py >"$tmp/teacher-1.json" || die "torch teacher benchmark failed"
+BENCH_THREADS="$CORES" "$PY" bench/teacher_torch.py >"$tmp/teacher-n.json" || die "torch teacher benchmark failed"
+node -e '
+const fs = require("fs");
+const [dir, cores] = process.argv.slice(1);
+const j = (f) => JSON.parse(fs.readFileSync(`${dir}/${f}.json`, "utf8"));
+const t1 = j("tfjs"), tn = j("tfjs-n"), p1 = j("torch"), pn = j("torch-n"), m1 = j("teacher-1"), mn = j("teacher-n");
+const f = (x) => x.toFixed(0);
+console.log(`\n### All cores (${cores}): tfjs data-parallel replicas vs torch threads\n`);
+console.log("| operation | tfjs 1 | tfjs all | torch 1 | torch all | tfjs/torch, 1 core | tfjs/torch, all cores |");
+console.log("|---|---:|---:|---:|---:|---:|---:|");
+const tr = [t1.ms.trainStep.median, tn.trainMs, p1.ms.trainStep.median, pn.ms.trainStep.median];
+console.log(`| training step, batch ${tn.batch} (ms) | ${tr.map(f).join(" | ")} | ${(tr[0] / tr[2]).toFixed(2)}× | ${(tr[1] / tr[3]).toFixed(2)}× |`);
+const inf = [t1.ms.inference.median, p1.ms.inference.median, pn.ms.inference.median];
+console.log(`| inference forward (ms) | ${f(inf[0])} | n/a (one thread) | ${f(inf[1])} | ${f(inf[2])} | ${(inf[0] / inf[1]).toFixed(2)}× | ${(inf[0] / inf[2]).toFixed(2)}× (tfjs on 1) |`);
+console.log(`\ntfjs data-parallel: ${tn.replicas} replicas, wall ${tn.range.map(f).join("–")} ms; speed-up over 1 replica ${(tr[0] / tr[1]).toFixed(2)}×. torch: ${p1.threads ?? 1} vs ${pn.threads} threads.`);
+console.log(`\nTeacher (MobileNetV1 0.75 to conv_pw_13_relu, ${m1.params.toLocaleString("en")} parameters read from the same TF.js weights), torch images/s on random images:`);
+for (const s of Object.keys(m1.sizes)) console.log(`- ${s} px: 1 thread ${m1.sizes[s].imagesPerSecond.toFixed(1)}, ${mn.threads} threads ${mn.sizes[s].imagesPerSecond.toFixed(1)}`);
+' "$tmp" "$CORES"
+# The TF.js model's parameters over the same layers (input … conv_pw_13_relu), from its model.json.
+node -e '
+const m = JSON.parse(require("fs").readFileSync(process.argv[1] + "/model.json", "utf8"));
+const layers = []; for (const l of m.modelTopology.model_config?.config.layers ?? m.modelTopology.config.layers) { layers.push(l.config.name); if (l.config.name === "conv_pw_13_relu") break; }
+let n = 0; for (const g of m.weightsManifest) for (const w of g.weights) if (layers.includes(w.name.split("/")[0])) n += w.shape.reduce((a, b) => a * b, 1);
+console.log(`- TF.js model, same layers: ${n.toLocaleString("en")} parameters`);
+' "${TEACHER:-/work/shared/models/mobilenet_v1_0.75_224}"
+if [[ "${EXTRACT:-1}" != 0 ]]; then
+  echo "running tfjs extraction (bench/extract-workers.sh, 1 and $CORES workers)…" >&2
+  echo; echo "tfjs teacher extraction through \`symseq features\` (start-up subtracted):"; echo
+  PER_CLASS="${PER_CLASS:-200}" WORKERS="1 $CORES" bench/extract-workers.sh
+fi
+echo "- load average at the end: $(load)"
 echo "- /proc/cpuinfo: $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2- | sed "s/^ //"), $(nproc) cores online, AVX-512F $(grep -qw avx512f /proc/cpuinfo && echo yes || echo no); the two runs were sequential, one thread each."

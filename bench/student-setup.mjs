@@ -92,7 +92,21 @@ export async function createStudentBench() {
     targets: tf.randomNormal([batch, TEACHER_DIM], 0, 1, 'float32', seed + 1),
   });
 
-  return { student, config, optim, params, variables, loss, update, trainStep, inference, inputs };
+  return {
+    student,
+    config,
+    preset,
+    objective,
+    step,
+    optim,
+    params,
+    variables,
+    loss,
+    update,
+    trainStep,
+    inference,
+    inputs,
+  };
 }
 
 /** CPU time of this process in ms (user + system, all threads): unlike wall time, it does not

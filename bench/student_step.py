@@ -8,9 +8,11 @@ Options: --reps N --warmup N --train-batch 256 --infer-batch 500 --matmul-reps 5
 
 import os
 
-# One thread everywhere (OpenBLAS reads its variable when it is loaded, i.e. before `import torch`).
+# BENCH_THREADS threads (default one) everywhere (OpenBLAS reads its variable when it is loaded, i.e.
+# before `import torch`).
+THREADS = os.environ.get("BENCH_THREADS", "1")
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+    os.environ[_var] = THREADS
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -23,7 +25,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
-torch.set_num_threads(1)
+torch.set_num_threads(int(THREADS))
 torch.set_num_interop_threads(1)
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")

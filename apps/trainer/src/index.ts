@@ -7,6 +7,7 @@ export {
   type TrainConfigInput,
   trainConfigSchema,
 } from './config';
+export { DataParallel } from './data-parallel';
 export { objectiveFor, prototypeHead, studentConfigFor, train } from './train';
 export {
   clipByGlobalNorm,

@@ -156,3 +156,25 @@ describe('the options every run has', () => {
     expect(r.err).toContain(`) in ${empty}`);
   });
 });
+
+describe('what a finished run reports', () => {
+  it("attn's header states the images per class it used; the report names the run and dataset, without the paper's CIFAR-10 numbers", () => {
+    const run = join(root, 'finished');
+    expect(existsSync(join(run, 'student.json'))).toBe(true);
+    // 3 test images per class exist; 50 are asked for.
+    const a = runCli(
+      ['attn', '-r', run, '--per-class', '1', '--consistency-per-class', '50', '--backend', 'wasm', '-q'],
+      {},
+    );
+    expect(a.status, a.err).toBe(0);
+    expect(a.out).toContain('attention map across 3 test images per class');
+    expect(a.out).not.toContain('across 50');
+    const md = readFileSync(join(run, 'report.md'), 'utf8');
+    expect(md.split('\n')[0]).toBe("# symseq run: tiny-runs on image folder 'data'");
+    expect(md).not.toContain('Paper (');
+    expect(JSON.parse(readFileSync(join(run, 'report.json'), 'utf8')).paper).toBeNull();
+    const svg = readFileSync(join(run, 'accuracy.svg'), 'utf8');
+    expect(svg).toContain("tiny-runs on image folder 'data'");
+    expect(svg).not.toContain('paper (ViT-B/16)');
+  }, 60_000);
+});

@@ -48,6 +48,12 @@ describe.skipIf(!ready)('train → encode, attn, export on real data', () => {
     }
     const report = JSON.parse(readFileSync(join(run, 'report.json'), 'utf8'));
     expect(report.result.rows.map((r: { length: number }) => r.length)).toEqual([1, 2, 4, 8]);
+    // On CIFAR-10 the report is titled so and compares with the paper's CIFAR-10 numbers.
+    expect(readFileSync(join(run, 'report.md'), 'utf8').split('\n')[0]).toBe('# symseq run: cpu on CIFAR-10');
+    expect(report.paper).toEqual([
+      [1, 28.5],
+      [8, 43.9],
+    ]);
     expect(readFileSync(join(run, 'accuracy.svg'), 'utf8')).toMatch(
       /^<svg[\s\S]*paper \(ViT-B\/16\)[\s\S]*<\/svg>$/,
     );

@@ -1,5 +1,6 @@
 import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '@symseq/data';
+import { baselineSeries } from './baselines';
 import type { TrainConfig } from './config';
 import type { EvalResult } from './evaluation';
 import { accuracyVsLengthSvg, PAPER_CIFAR10 } from './plot';
@@ -107,6 +108,7 @@ export async function writeReport(
       ...(onCifar10
         ? [{ label: 'paper (ViT-B/16)', points: PAPER_CIFAR10, colour: '#d62728', dashed: true }]
         : []),
+      ...baselineSeries(r.extra),
     ],
     `k-NN accuracy vs symbols — ${config.name} on ${datasetName(config)}`,
   );

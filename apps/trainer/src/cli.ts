@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { attnCommand } from './commands/attn';
+import { dictionaryCommand } from './commands/dictionary';
 import { encodeCommand } from './commands/encode';
 import { evalCommand } from './commands/eval';
 import { exportCommand } from './commands/export';
@@ -145,6 +146,13 @@ program
   .option('-o, --out <dir>', 'output folder (default <run>/attention)')
   .option('--per-class <n>', 'montages per class', int, 2)
   .option('--consistency-per-class <n>', 'test images per class for the consistency score', int, 50)
+  .option(
+    '--faithfulness-per-class <n>',
+    'test images per class for the occlusion (deletion) test; 0 skips it',
+    int,
+    50,
+  )
+  .option('--no-prefix', 'skip the prefix tree of the test set (needs the feature caches)')
   .option('--layer <n>', 'decoder layer whose cross-attention is shown (default: the last)', Number)
   .option('--data-dir <dir>', 'dataset folder, if it moved')
   .option('--teacher <path>', 'teacher weights, if they moved')
@@ -153,6 +161,27 @@ program
   .action(async (o) => {
     const r = await attnCommand(o);
     console.log(`${r.montages.length} montages written, e.g. ${r.montages[0]}\n\n${r.table}`);
+  });
+
+program
+  .command('dictionary')
+  .description(
+    'symbol dictionary: per symbol its uses, positions, mean attention map, class mix and most confident uses (PNG atlas + HTML page)',
+  )
+  .requiredOption('-r, --run <dir>', 'run folder written by train')
+  .option('-o, --out <dir>', 'output folder (default <run>/dictionary)')
+  .option('--per-class <n>', 'test images per class the dictionary is built from', int, 50)
+  .option('--top <n>', 'most confident uses shown per symbol', int, 6)
+  .option('--atlas-rows <n>', 'symbols in the PNG atlas (the most used; the HTML page has all)', int, 32)
+  .option('--scale <n>', 'integer upscaling of the images', int, 2)
+  .option('--layer <n>', 'decoder layer whose cross-attention is shown (default: the last)', Number)
+  .option('--data-dir <dir>', 'dataset folder, if it moved')
+  .option('--teacher <path>', 'teacher weights, if they moved')
+  .addOption(backendOption())
+  .option('-q, --quiet', 'no progress bars')
+  .action(async (o) => {
+    const r = await dictionaryCommand(o);
+    console.log(`${r.symbols} symbols from ${r.images} test images: ${r.png}, ${r.html}, ${r.json}`);
   });
 
 program

@@ -12,6 +12,11 @@ export interface EncodedImages {
   attention: { data: Float32Array; shape: [number, number, number, number] };
   /** Prefix length → symbol-encoder embedding [count, d] (only the lengths asked for). */
   embeddings: Map<number, Float32Array>;
+  /**
+   * [count, L], when asked for: the decoder's softmax probability of each symbol it wrote (NaN for
+   * a vector discretizer such as VQ, whose head gives no probabilities).
+   */
+  confidences?: Float32Array;
 }
 
 /**
@@ -23,7 +28,7 @@ export async function encodeImages(
   student: Student,
   teacher: Teacher,
   images: tf.Tensor4D,
-  opts: { lengths?: number[]; layer?: number } = {},
+  opts: { lengths?: number[]; layer?: number; confidences?: boolean } = {},
 ): Promise<EncodedImages> {
   const lengths = opts.lengths ?? [];
   const out = tf.tidy(() => {
@@ -36,7 +41,8 @@ export async function encodeImages(
     const emb = lengths.length
       ? student.forward(tokens, { mode: 'inference', lengths }).prefixes.map((p) => p.embedding)
       : [];
-    return { symbols: enc.symbols, att, emb };
+    const conf = opts.confidences ? symbolConfidences(student, tokens) : undefined;
+    return { symbols: enc.symbols, att, emb, conf };
   });
   const [count, length] = out.symbols.shape as [number, number];
   const result: EncodedImages = {
@@ -51,8 +57,21 @@ export async function encodeImages(
   };
   for (let i = 0; i < lengths.length; i++)
     result.embeddings.set(lengths[i], (await out.emb[i].data()) as Float32Array);
-  tf.dispose([out.symbols, out.att, ...out.emb]);
+  if (out.conf) result.confidences = (await out.conf.data()) as Float32Array;
+  tf.dispose([out.symbols, out.att, ...out.emb, ...(out.conf ? [out.conf] : [])]);
   return result;
+}
+
+/** [B, L] softmax probability of each symbol the decoder writes (inference mode), NaN without logits. */
+function symbolConfidences(student: Student, tokens: tf.Tensor): tf.Tensor {
+  const dec = student.decoder.generate(tokens, { mode: 'inference' });
+  const V = student.config.vocabSize;
+  if (dec.logits[0].shape[1] !== V) return tf.fill(dec.symbols.shape, Number.NaN);
+  const probs = tf.stack(
+    dec.logits.map((l) => tf.softmax(l)),
+    1,
+  );
+  return tf.sum(tf.mul(probs, tf.oneHot(tf.cast(dec.symbols, 'int32'), V)), -1);
 }
 
 /** Images `indices` of a dataset as a [B, H, W, 3] tensor in [0, 1] (native size). */

@@ -24,6 +24,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { encodeAll } from './evaluation';
 import { cleanPooled } from './features';
 import { datasetImages, encodeImages } from './inference';
+import { accuracyVsLengthSvg } from './plot';
 
 /** Symbols, per-symbol attention maps and labels of a set of dataset images. */
 export interface EncodedPool {
@@ -327,4 +328,30 @@ export async function writeInterpretability(
     await writeFileAtomic(report, `${base.replace(/\n*$/, '\n\n')}${BEGIN}\n${md}\n${END}\n`);
   }
   return md;
+}
+
+/** The prefix-tree purity curve (student and residual k-means, each with its shuffled-label chance) as SVG. */
+export function prefixPuritySvg(prefix: NonNullable<Interpretability['prefix']>, title: string): string {
+  const pts = (rows: PrefixDepthStats[], f: (x: PrefixDepthStats) => number): [number, number][] =>
+    rows.map((x) => [x.depth, 100 * f(x)]);
+  return accuracyVsLengthSvg(
+    [
+      { label: 'student', points: pts(prefix.student, (x) => x.purity), colour: '#1f77b4' },
+      {
+        label: 'student, chance',
+        points: pts(prefix.student, (x) => x.chancePurity),
+        colour: '#1f77b4',
+        dashed: true,
+      },
+      { label: 'residual k-means', points: pts(prefix.kmeans, (x) => x.purity), colour: '#ff7f0e' },
+      {
+        label: 'k-means, chance',
+        points: pts(prefix.kmeans, (x) => x.chancePurity),
+        colour: '#ff7f0e',
+        dashed: true,
+      },
+    ],
+    title,
+    'class purity of prefix groups (%)',
+  );
 }

@@ -7,7 +7,11 @@ export interface Series {
   dashed?: boolean;
 }
 
-export function accuracyVsLengthSvg(series: Series[], title: string): string {
+export function accuracyVsLengthSvg(
+  series: Series[],
+  title: string,
+  yLabel = 'k-NN top-1 accuracy (%)',
+): string {
   const W = 640;
   const H = 420;
   const m = { l: 64, r: 180, t: 48, b: 56 };
@@ -42,7 +46,7 @@ export function accuracyVsLengthSvg(series: Series[], title: string): string {
     `<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="#333"/>`,
     `<line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${H - m.b}" stroke="#333"/>`,
     `<text x="${(m.l + W - m.r) / 2}" y="${H - 14}" text-anchor="middle">symbols (sequence length)</text>`,
-    `<text transform="translate(18 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">k-NN top-1 accuracy (%)</text>`,
+    `<text transform="translate(18 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`,
   );
   series.forEach((s, i) => {
     const pts = [...s.points].sort((a, b) => a[0] - b[0]);

@@ -7,10 +7,20 @@ import {
   symbolMap,
   symbolRegionConsistency,
 } from '@symseq/attnviz';
-import { createProgress, resizeRgb, writeFileAtomic, writeJsonAtomic } from '@symseq/data';
+import { resizeRgb, writeFileAtomic, writeJsonAtomic } from '@symseq/data';
 import { PNG } from 'pngjs';
-import { openSplit } from '../data-source';
+import { openSplit, openSplits } from '../data-source';
+import { featuresOf } from '../features';
 import { datasetImages, encodeImages, firstPerClass } from '../inference';
+import {
+  encodePool,
+  type Interpretability,
+  poolFaithfulness,
+  poolStats,
+  prefixComparison,
+  prefixPuritySvg,
+  writeInterpretability,
+} from '../interpretability';
 import { openRun } from '../run-folder';
 import { loadTeacher } from '../teacher-source';
 
@@ -20,6 +30,10 @@ export interface AttnFlags {
   perClass?: number;
   /** Images per class for the consistency score. */
   consistencyPerClass?: number;
+  /** Images per class for the occlusion (deletion) test; 0 skips it. */
+  faithfulnessPerClass?: number;
+  /** false: skip the prefix tree of the test set (it reads the feature caches). */
+  prefix?: boolean;
   scale?: number;
   layer?: number;
   backend?: string;
@@ -42,7 +56,9 @@ export function encodePng(img: {
  * Attention montages (the image, then one overlay per symbol) for `perClass` test images of each
  * class, and the per-class symbol-to-region consistency table, from a trained run.
  */
-export async function attnCommand(flags: AttnFlags): Promise<{ montages: string[]; table: string }> {
+export async function attnCommand(
+  flags: AttnFlags,
+): Promise<{ montages: string[]; table: string; interpretability: string }> {
   const { config, student } = await openRun(flags);
   const out = flags.out ?? join(flags.run, 'attention');
   mkdirSync(out, { recursive: true });
@@ -77,24 +93,8 @@ export async function attnCommand(flags: AttnFlags): Promise<{ montages: string[
 
   // Consistency over more images per class, in batches.
   const pool = firstPerClass(test, flags.consistencyPerClass ?? 50);
-  const data: Float32Array[] = [];
-  const bar = createProgress({ label: 'attention', total: pool.length, unit: 'img', quiet: flags.quiet });
-  for (let s = 0; s < pool.length; s += 200) {
-    const idx = pool.slice(s, s + 200);
-    const batch = datasetImages(test, idx);
-    const e = await encodeImages(student, teacher, batch, { layer: flags.layer });
-    batch.dispose();
-    data.push(symbolAttentionMaps(e.attention, { grid }).data);
-    bar.increment(idx.length);
-  }
-  bar.stop();
-  const all = new Float32Array(data.reduce((n, d) => n + d.length, 0));
-  let off = 0;
-  for (const d of data) {
-    all.set(d, off);
-    off += d.length;
-  }
-  const allMaps = { batch: pool.length, symbols: enc.length, height: grid[0], width: grid[1], data: all };
+  const encoded = await encodePool(student, teacher, test, pool, { layer: flags.layer, quiet: flags.quiet });
+  const allMaps = encoded.maps;
   const labels = Int32Array.from(pool, (i) => test.labels[i]);
   const r = symbolRegionConsistency(allMaps, labels, { seed: config.seed });
   // The images actually used per class: fewer than asked where a class has fewer.
@@ -116,9 +116,55 @@ export async function attnCommand(flags: AttnFlags): Promise<{ montages: string[
   ].join('\n');
   await writeFileAtomic(join(out, 'consistency.md'), `${table}\n`);
   await writeJsonAtomic(join(out, 'consistency.json'), { grid, classes: test.classes, ...r });
+
+  // Distinctness, consistency with intervals, the deletion test and the prefix tree, into the report.
+  const fPer = flags.faithfulnessPerClass ?? 50;
+  const fPool =
+    fPer === (flags.consistencyPerClass ?? 50)
+      ? encoded
+      : fPer > 0
+        ? await encodePool(student, teacher, test, firstPerClass(test, fPer), {
+            layer: flags.layer,
+            quiet: flags.quiet,
+          })
+        : undefined;
+  const faithfulness = fPool
+    ? {
+        ...(await poolFaithfulness(student, teacher, test, fPool, {
+          seed: config.seed,
+          layer: flags.layer,
+          quiet: flags.quiet,
+        })),
+        imagesPerClass: fPer,
+      }
+    : undefined;
+  let prefix: Interpretability['prefix'];
+  if (flags.prefix !== false) {
+    const splits = await openSplits(config, { quiet: flags.quiet });
+    const trainF = await featuresOf(config, teacher, splits.train, 'train', config.cache.views, flags);
+    const testF = await featuresOf(config, teacher, splits.test, 'test', 0, flags);
+    prefix = await prefixComparison(student, trainF, testF, {
+      codebookSize: student.config.vocabSize,
+      length: enc.length,
+      seed: config.seed,
+      quiet: flags.quiet,
+    });
+    await writeFileAtomic(
+      join(out, 'prefix-purity.svg'),
+      prefixPuritySvg(prefix, `prefix-tree purity — ${config.name}`),
+    );
+  }
+  const interpretability = await writeInterpretability(out, flags.run, {
+    grid,
+    classes: test.classes,
+    imagesPerClass: flags.consistencyPerClass ?? 50,
+    ...poolStats(encoded, config.seed),
+    faithfulness,
+    prefix,
+  });
   teacher.dispose();
   student.dispose();
-  return { montages, table };
+  return { montages, table, interpretability };
 }
 
 const fmt = (v: number) => (Number.isNaN(v) ? '–' : v.toFixed(2));

@@ -10,13 +10,14 @@ import torch.nn.functional as F
 CACHE = "/work/main/.cache/research"
 
 
-def load_features(size, tokens_layer, pooled_layer="conv_pw_13_relu"):
+def load_features(size, tokens_layer, pooled_layer="conv_pw_13_relu", stride=1):
     """float32 torch tensors: tokens [n, N, D], pooled [n, D], labels, for train and test."""
     out = {}
+    sfx = f"-every{stride}" if stride > 1 else ""
     for split in ("train", "test"):
-        tok = np.load(f"{CACHE}/{split}_{tokens_layer}@{size}.npy", mmap_mode="r")
-        pooled = np.load(f"{CACHE}/{split}_pooled_{pooled_layer}@{size}.npy")
-        labels = np.load(f"{CACHE}/{split}_labels.npy")
+        tok = np.load(f"{CACHE}/{split}_{tokens_layer}@{size}{sfx}.npy", mmap_mode="r")
+        pooled = np.load(f"{CACHE}/{split}_pooled_{pooled_layer}@{size}{sfx}.npy")
+        labels = np.load(f"{CACHE}/{split}_labels{sfx}.npy")
         out[split] = (torch.from_numpy(np.ascontiguousarray(tok)), torch.from_numpy(pooled).float(),
                       torch.from_numpy(labels))
     return out

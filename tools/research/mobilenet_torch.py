@@ -127,13 +127,16 @@ def preprocess(px_uint8, size):
     return x * 2 - 1
 
 
-def extract(size, layers, pooled_layer, batch=250):
+def extract(size, layers, pooled_layer, batch=250, stride=1):
     net = MobileNetTorch()
     os.makedirs(OUT_DIR, exist_ok=True)
     want = sorted(set(layers) | {pooled_layer})
     for split in ("train", "test"):
         px, labels = load_pixels(split)
-        np.save(f"{OUT_DIR}/{split}_labels.npy", labels)
+        # stride > 1: every stride-th image (the splits are class-sorted, so this keeps the balance)
+        px, labels = px[::stride], labels[::stride]
+        suffix = f"-every{stride}" if stride > 1 else ""
+        np.save(f"{OUT_DIR}/{split}_labels{suffix}.npy", labels)
         outs = {l: None for l in layers}
         pooled = np.zeros((len(px), 0), np.float16)
         t0 = time.time()
@@ -152,8 +155,8 @@ def extract(size, layers, pooled_layer, batch=250):
             if i % 5000 == 0:
                 print(f"{split} {size}px {i}/{len(px)} {time.time() - t0:.0f}s", flush=True)
         for l in layers:
-            np.save(f"{OUT_DIR}/{split}_{l}@{size}.npy", outs[l])
-        np.save(f"{OUT_DIR}/{split}_pooled_{pooled_layer}@{size}.npy", pooled)
+            np.save(f"{OUT_DIR}/{split}_{l}@{size}{suffix}.npy", outs[l])
+        np.save(f"{OUT_DIR}/{split}_pooled_{pooled_layer}@{size}{suffix}.npy", pooled)
         print(f"{split} {size}px done in {time.time() - t0:.0f}s", flush=True)
 
 
@@ -186,9 +189,10 @@ if __name__ == "__main__":
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--layers", nargs="+", default=["conv_pw_13_relu"])
     ap.add_argument("--pooled", default="conv_pw_13_relu")
+    ap.add_argument("--stride", type=int, default=1, help="keep every stride-th image of each split")
     a = ap.parse_args()
     if a.cmd == "check":
         check()
     else:
-        extract(a.size, a.layers, a.pooled)
+        extract(a.size, a.layers, a.pooled, stride=a.stride)
     sys.exit(0)

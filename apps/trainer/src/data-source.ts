@@ -54,10 +54,12 @@ export async function openSplit(
 ): Promise<ImageDataset> {
   const { data } = config;
   const cacheDir = join(config.cache.dir, 'pixels');
+  // Image folders decode only the chosen images; strideSubset below then keeps them all.
+  const limit = which === 'train' ? data.trainLimit : data.testLimit;
   let ds: ImageDataset;
   if (data.dataset === 'cifar10') {
     const source = resolveCifar10({ dir: data.dir, env: opts.env ?? process.env, flag: '--data-dir' });
-    ds = await openCifar10(source, which, { cacheDir, quiet: opts.quiet, strict: data.strict });
+    ds = await openCifar10(source, which, { cacheDir, quiet: opts.quiet, strict: data.strict, limit });
   } else {
     const root = data.dir ?? (opts.env ?? process.env).SYMSEQ_DATA_DIR;
     if (!root)
@@ -70,6 +72,7 @@ export async function openSplit(
       cacheDir,
       quiet: opts.quiet,
       strict: data.strict,
+      limit,
     });
     if (folder.skipped.length) {
       opts.skipped?.push(...folder.skipped);
@@ -79,7 +82,7 @@ export async function openSplit(
     }
     ds = folder;
   }
-  return strideSubset(ds, which === 'train' ? data.trainLimit : data.testLimit);
+  return strideSubset(ds, limit);
 }
 
 export async function openSplits(

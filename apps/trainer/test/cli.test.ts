@@ -376,3 +376,39 @@ test('image folders: a corrupt image is counted and skipped, or stops the run wi
   });
   await expect(openSplit(strict, 'train', { quiet: true })).rejects.toThrow(/broken\.jpg/);
 });
+
+test('--train-limit decodes only the chosen images (the others here are corrupt and would be listed as skipped)', async () => {
+  const root = tmp();
+  // 2 classes × 4 train files; limit 4 takes listing indices 0, 2, 4, 6: cats/0, cats/2, dogs/0, dogs/2.
+  for (const split of ['train', 'test']) {
+    for (const [c, cls] of ['cats', 'dogs'].entries()) {
+      mkdirSync(join(root, split, cls), { recursive: true });
+      for (let i = 0; i < 4; i++) {
+        const png = new PNG({ width: 8, height: 8 });
+        png.data.fill(c === 0 ? 40 : 200);
+        const good = split === 'test' || i % 2 === 0;
+        writeFileSync(
+          join(root, split, cls, `${i}.png`),
+          good ? PNG.sync.write(png) : Buffer.from('corrupt'),
+        );
+      }
+    }
+  }
+  const config = buildTrainConfig({
+    dataDir: root,
+    trainLimit: 4,
+    batchSize: 2,
+    set: ['data.dataset="imagefolder"', 'eval.k=2', `cache.dir=${JSON.stringify(join(root, '.cache'))}`],
+  });
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (m: string) => warnings.push(m);
+  try {
+    const train = await openSplit(config, 'train', { quiet: true });
+    expect(train.length).toBe(4);
+    expect(Array.from(train.labels)).toEqual([0, 0, 1, 1]);
+    expect(warnings).toEqual([]);
+  } finally {
+    console.warn = warn;
+  }
+});

@@ -30,6 +30,11 @@ export interface ImageFolderOptions {
   strict?: boolean;
   /** No progress bar. */
   quiet?: boolean;
+  /**
+   * Open only this many files, every (count / limit)-th of the sorted listing (balanced over the class
+   * folders), and decode only those; unreadable ones among them are skipped as usual.
+   */
+  limit?: number;
 }
 
 export interface SkippedFile {
@@ -63,7 +68,10 @@ interface Listing {
  */
 export async function openImageFolder(options: ImageFolderOptions): Promise<ImageFolderDataset> {
   const size = normaliseSize(options.imageSize);
-  const listing = await listImageFolder(options.split ? join(options.root, options.split) : options.root);
+  const listing = everyNth(
+    await listImageFolder(options.split ? join(options.root, options.split) : options.root),
+    options.limit,
+  );
   const key = createHash('sha256')
     .update(
       JSON.stringify({
@@ -123,6 +131,19 @@ export async function openImageFolder(options: ImageFolderOptions): Promise<Imag
   };
   await writePixelCache(options.cacheDir, { manifest, pixels: decoded.pixels });
   return new ImageFolderDataset(store, decoded.skipped, 'written');
+}
+
+/** `limit` files of the listing, every (count / limit)-th, so class-sorted folders stay balanced. */
+function everyNth(listing: Listing, limit?: number): Listing {
+  if (limit === undefined || limit >= listing.files.length) return listing;
+  if (!(Number.isInteger(limit) && limit >= 1)) {
+    throw new Error(`ImageFolder: limit must be a whole number >= 1, got ${limit}`);
+  }
+  const stride = listing.files.length / limit;
+  return {
+    ...listing,
+    files: Array.from({ length: limit }, (_, i) => listing.files[Math.floor(i * stride)]),
+  };
 }
 
 async function listImageFolder(folderArg: string): Promise<Listing> {

@@ -58,6 +58,8 @@ export interface OpenCifar10Options {
   cacheDir?: string;
   quiet?: boolean;
   strict?: boolean;
+  /** ImageFolder layout: open and decode only this many images, every (count / limit)-th (see openImageFolder). */
+  limit?: number;
 }
 
 /** Opens a split of a resolved CIFAR-10 source; both layouts give 32×32 images and the same class order. */

@@ -1,5 +1,5 @@
 // teacher.pooledLayer: tokens from one layer (8 channels), the pooled feature from a deeper one (12
-// channels), through the built CLI: train → eval → encode → export. Needs the built CLI (npm run build).
+// channels), through the built CLI: train → eval → encode → attn → export. Needs the built CLI (npm run build).
 import '@tensorflow/tfjs-core/dist/base_side_effects';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,7 +60,7 @@ function splitCache(split: string): string {
 }
 
 describe('tokens and pooled features from layers of different widths', () => {
-  it('train → eval → encode → export through the CLI', async () => {
+  it('train → eval → encode → attn → export through the CLI', async () => {
     const t = runCli(['train', '-c', configPath, '--data-dir', dataDir, '-o', run, ...common]);
     expect(t.status, t.err).toBe(0);
     expect(t.out).toContain('teacher: mobilenet_v1_0.75/feat+pooled:deep@16 (16 tokens × 8)');
@@ -115,6 +115,22 @@ describe('tokens and pooled features from layers of different widths', () => {
       expect(l.symbols).toHaveLength(4);
       for (const s of l.symbols) expect(s >= 0 && s < 8).toBe(true);
     }
+
+    const a = runCli([
+      'attn',
+      '-r',
+      run,
+      '--per-class',
+      '1',
+      '--consistency-per-class',
+      '2',
+      '--data-dir',
+      dataDir,
+      ...common,
+    ]);
+    expect(a.status, a.err).toBe(0);
+    expect(a.out).toContain('attention map across 2 test images per class');
+    expect(a.out).toContain('Grid 4×4');
 
     const exp = join(root, 'export');
     const x = runCli(['export', '-r', run, '-o', exp, '--per-class', '2', '--data-dir', dataDir, ...common]);

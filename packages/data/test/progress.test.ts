@@ -69,7 +69,7 @@ describe('createProgress', () => {
     await new Promise((r) => setImmediate(r));
     // The last drawn frame: 3/3 with the note of step 2 (step 3 gave none).
     const frames = term.text().split('\r');
-    expect(frames[frames.length - 1]).toMatch(/3\/3 step \| [\d.]+ step\/s \| ETA \S+ \| loss 0\.2500/);
+    expect(frames[frames.length - 1]).toMatch(/3\/3 step \| \S+ step\/s \| ETA \S+ \| loss 0\.2500/);
     expect(log.text().trim().split('\n')).toEqual([
       expect.stringMatching(/^train: 1\/2 step \(50%\) .*, ETA \d+ s, loss 0\.7500$/),
       expect.stringMatching(/^train: 2\/2 step \(100%\) .*, ETA \d+ s, loss 0\.1250$/),

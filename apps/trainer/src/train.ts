@@ -35,7 +35,7 @@ export interface TrainOptions {
   workers?: number;
 }
 
-/** What the teacher fixes about the student: token size, and the pooled size (the `features` objective's K). */
+/** What the teacher fixes about the student: token size, and the pooled size (the `features`/`contrast` objectives' K). */
 export interface TeacherShape {
   tokenDim: number;
   pooledDim: number;
@@ -44,7 +44,8 @@ export interface TeacherShape {
 /** The student config the run uses: the config's student section plus what the teacher and objective fix. */
 export function studentConfigFor(config: TrainConfig, teacher: TeacherShape): StudentConfigInput {
   const s = config.student;
-  const outDim = config.objective.kind === 'features' ? teacher.pooledDim : config.objective.prototypes;
+  // dino scores prototypes; features and contrast score the pooled features themselves.
+  const outDim = config.objective.kind === 'dino' ? config.objective.prototypes : teacher.pooledDim;
   return {
     ...s,
     teacherDim: teacher.tokenDim,

@@ -30,6 +30,13 @@ export {
 } from './multi-length';
 export type { Objective, ObjectiveContext, ObjectiveSpec, TeacherBatch } from './objective';
 export { createObjective, OBJECTIVES, type ObjectiveKind } from './objectives';
+export {
+  ContrastObjective,
+  type ContrastObjectiveConfig,
+  contrastiveFeatureLoss,
+  contrastObjective,
+  contrastObjectiveConfigSchema,
+} from './objectives/contrast-objective';
 export { softCrossEntropy } from './soft-cross-entropy';
 export {
   type SymbolEntropies,

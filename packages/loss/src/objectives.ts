@@ -1,11 +1,13 @@
 import { dinoObjective } from './dino-objective';
 import { featuresObjective } from './features-objective';
 import type { Objective, ObjectiveContext, ObjectiveSpec } from './objective';
+import { contrastObjective } from './objectives/contrast-objective';
 
 /** Every objective by the name configs use (`objective.kind`). Add one: a file with its spec, one line here. */
 export const OBJECTIVES = {
   features: featuresObjective,
   dino: dinoObjective,
+  contrast: contrastObjective,
 } satisfies Record<string, ObjectiveSpec>;
 
 export type ObjectiveKind = keyof typeof OBJECTIVES;

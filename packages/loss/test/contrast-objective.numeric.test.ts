@@ -1,0 +1,147 @@
+import { readFileSync } from 'node:fs';
+import { ContrastObjective, contrastiveFeatureLoss, createObjective, OBJECTIVES } from '@symseq/loss';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { expectClose, type HostJson, toTensor } from './helpers';
+
+interface SingleCase {
+  temperature: number;
+  student: HostJson;
+  teacher: HostJson;
+  loss: number;
+  gradStudent: HostJson;
+}
+
+/** Written by tools/reference/contrast_reference.py (PyTorch F.cross_entropy, float64). */
+const fixture = JSON.parse(
+  readFileSync(new URL('./fixtures/contrast_reference.json', import.meta.url), 'utf8'),
+) as {
+  tau01: SingleCase;
+  tau05: SingleCase;
+  objective: {
+    temperature: number;
+    lengths: number[];
+    teacher: HostJson;
+    students: Record<string, HostJson>;
+    total: number;
+    perLength: Record<string, number>;
+    gradStudents: Record<string, HostJson>;
+  };
+};
+
+describe('contrastiveFeatureLoss (symmetric in-batch InfoNCE)', () => {
+  it('hand-computed: two orthonormal pairs at τ = 1 give log(1 + e) − 1 in both directions', () => {
+    // logits = I: each row and column has its positive at 1 and one negative at 0.
+    const s = tf.tensor2d([
+      [2, 0],
+      [0, 3],
+    ]);
+    const t = tf.tensor2d([
+      [5, 0],
+      [0, 0.5],
+    ]);
+    const v = contrastiveFeatureLoss(s, t, 1);
+    expectClose(v.dataSync()[0], Math.log(1 + Math.E) - 1, 1e-6, 1e-6);
+    // Rows swapped: every positive is at 0 and the negative at 1 → log(1 + e).
+    const swapped = tf.tensor2d([
+      [0, 3],
+      [2, 0],
+    ]);
+    const w = contrastiveFeatureLoss(swapped, t, 1);
+    expectClose(w.dataSync()[0], Math.log(1 + Math.E), 1e-6, 1e-6);
+    tf.dispose([s, t, v, swapped, w]);
+  });
+
+  it('values and student gradients match torch at τ 0.1 and 0.5; the teacher gets no gradient', () => {
+    for (const c of [fixture.tau01, fixture.tau05]) {
+      const s = toTensor(c.student);
+      const t = toTensor(c.teacher);
+      const r = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => contrastiveFeatureLoss(a, b, c.temperature))(
+        [s, t],
+      );
+      expectClose(r.value.dataSync()[0], c.loss, 1e-5, 1e-5);
+      expectClose(r.grads[0].dataSync(), c.gradStudent.data, 1e-5, 1e-4);
+      expect(Array.from(r.grads[1].dataSync()).every((g) => g === 0)).toBe(true);
+      tf.dispose([s, t, r.value, ...r.grads]);
+    }
+  });
+
+  it('the gradient matches central finite differences of the loss', () => {
+    const c = fixture.tau05;
+    const t = toTensor(c.teacher);
+    const base = Float32Array.from(c.student.data);
+    const loss = (x: Float32Array) =>
+      tf.tidy(
+        () =>
+          contrastiveFeatureLoss(tf.tensor2d(x, c.student.shape as [number, number]), t, 0.5).dataSync()[0],
+      );
+    const s = toTensor(c.student);
+    const g = tf.grad((a: tf.Tensor) => contrastiveFeatureLoss(a, t, 0.5))(s);
+    const h = 3e-3;
+    const fd = Array.from(base, (_, i) => {
+      const up = base.slice();
+      const down = base.slice();
+      up[i] += h;
+      down[i] -= h;
+      return (loss(up) - loss(down)) / (2 * h);
+    });
+    expectClose(g.dataSync(), fd, 5e-4, 1e-2);
+    tf.dispose([s, t, g]);
+  });
+
+  it('refuses mismatched shapes and a non-positive temperature, naming what was expected', () => {
+    const a = tf.zeros([3, 4]);
+    const b = tf.zeros([3, 5]);
+    expect(() => contrastiveFeatureLoss(a, b, 0.1)).toThrow(/shape \[3, 4\] does not match .*\[3, 5\]/);
+    expect(() => contrastiveFeatureLoss(a, a, 0)).toThrow(/temperature must be > 0/);
+    tf.dispose([a, b]);
+  });
+});
+
+describe('the contrast objective', () => {
+  it('is registered; mean over lengths and its gradients match torch; K = the pooled size', () => {
+    expect(Object.keys(OBJECTIVES)).toContain('contrast');
+    const f = fixture.objective;
+    const o = createObjective(
+      'contrast',
+      { temperature: f.temperature },
+      { lengths: f.lengths, pooledDim: f.teacher.shape[1] },
+      { prototypes: 1024 },
+    );
+    expect(o).toBeInstanceOf(ContrastObjective);
+    expect(o.outDim).toBe(f.teacher.shape[1]);
+    const pooled = toTensor(f.teacher) as tf.Tensor2D;
+    const students = f.lengths.map((l) => toTensor(f.students[String(l)]));
+    const targets = o.targets({ pooled }, 0);
+    const perLength: number[] = [];
+    const r = tf.valueAndGrads((...xs: tf.Tensor[]) => {
+      const res = o.loss(new Map(f.lengths.map((l, i) => [l, xs[i]])), targets);
+      for (const l of f.lengths) perLength.push(res.perLength[l].dataSync()[0]);
+      return res.total;
+    })(students);
+    expectClose(r.value.dataSync()[0], f.total, 1e-5, 1e-5);
+    expectClose(
+      perLength,
+      f.lengths.map((l) => f.perLength[String(l)]),
+      1e-5,
+      1e-5,
+    );
+    f.lengths.forEach((l, i) => {
+      expectClose(r.grads[i].dataSync(), f.gradStudents[String(l)].data, 1e-5, 1e-4);
+    });
+    expect(o.state()).toEqual({});
+    o.dispose();
+    tf.dispose([pooled, ...students, r.value, ...r.grads]);
+  });
+
+  it('defaults τ to 0.1 and refuses bad options by name', () => {
+    expect(new ContrastObjective({}, { lengths: [1], pooledDim: 3 }).temperature).toBe(0.1);
+    const ctx = { lengths: [1], pooledDim: 3 };
+    expect(() => createObjective('contrast', { temperature: -1 }, ctx, { prototypes: 1 })).toThrow(
+      /temperature/,
+    );
+    expect(() => createObjective('contrast', { temperture: 0.2 }, ctx, { prototypes: 1 })).toThrow(
+      /temperture/,
+    );
+  });
+});

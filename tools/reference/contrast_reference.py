@@ -1,0 +1,81 @@
+"""Reference fixture for @symseq/loss's `contrast` objective (symmetric in-batch InfoNCE), with PyTorch.
+
+Run with Debian's python3 (torch 1.13):  /usr/bin/python3 tools/reference/contrast_reference.py
+Writes packages/loss/test/fixtures/contrast_reference.json.
+
+The loss is CLIP's: s = F.normalize(student), t = F.normalize(teacher.detach()), logits = s @ t.T / tau,
+loss = (F.cross_entropy(logits, arange B) + F.cross_entropy(logits.T, arange B)) / 2. Inputs are drawn
+in float32 (the TypeScript side sees exactly the same numbers), the reference computes in float64, and
+the gradient w.r.t. the student comes from autograd.
+"""
+
+import json
+import os
+
+import torch
+import torch.nn.functional as F
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "..", "packages", "loss", "test", "fixtures",
+                   "contrast_reference.json")
+
+
+def randn(*shape, scale=1.0):
+    """float32 draw, returned as float64 so the reference computes in double precision."""
+    return (torch.randn(*shape, dtype=torch.float32) * scale).double()
+
+
+def host(t):
+    t = t.detach()
+    return {"shape": list(t.shape), "data": [float(x) for x in t.reshape(-1).tolist()]}
+
+
+def contrast(student, teacher, tau):
+    s = F.normalize(student, dim=-1)
+    t = F.normalize(teacher.detach(), dim=-1)
+    logits = s @ t.T / tau
+    labels = torch.arange(student.shape[0])
+    return 0.5 * (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels))
+
+
+def single(batch, dim, tau, scale):
+    student = randn(batch, dim, scale=scale).requires_grad_(True)
+    # teacher = a noisy copy of the student for half the rows, so positives and negatives differ
+    teacher = randn(batch, dim, scale=scale)
+    teacher[: batch // 2] += student.detach()[: batch // 2]
+    teacher = teacher.float().double()
+    loss = contrast(student, teacher, tau)
+    (grad,) = torch.autograd.grad(loss, student)
+    return {"temperature": tau, "student": host(student), "teacher": host(teacher),
+            "loss": float(loss), "gradStudent": host(grad)}
+
+
+def multi_length(batch, dim, tau, lengths):
+    """The objective: mean over prefix lengths (MultiLengthLoss's default equal weights 1/n)."""
+    students = {l: randn(batch, dim).requires_grad_(True) for l in lengths}
+    teacher = randn(batch, dim, scale=3.0)
+    per_length = {l: contrast(students[l], teacher, tau) for l in lengths}
+    total = sum(per_length.values()) / len(lengths)
+    grads = torch.autograd.grad(total, [students[l] for l in lengths])
+    return {"temperature": tau, "lengths": lengths, "teacher": host(teacher),
+            "students": {str(l): host(students[l]) for l in lengths},
+            "total": float(total), "perLength": {str(l): float(v) for l, v in per_length.items()},
+            "gradStudents": {str(l): host(g) for l, g in zip(lengths, grads)}}
+
+
+def main():
+    torch.manual_seed(0)
+    fixture = {
+        "source": "tools/reference/contrast_reference.py (torch %s, float64)" % torch.__version__,
+        "tau01": single(6, 5, 0.1, 1.0),
+        "tau05": single(4, 3, 0.5, 2.0),
+        "objective": multi_length(5, 4, 0.1, [1, 2, 4]),
+    }
+    os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    with open(OUT, "w") as f:
+        json.dump(fixture, f, indent=None, separators=(",", ":"))
+        f.write("\n")
+    print("wrote", os.path.normpath(OUT))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,16 +1,12 @@
 export {
   type DiscretizerConfig,
-  discretizerConfigSchema,
   type StudentConfig,
   type StudentConfigInput,
   studentConfigSchema,
 } from './config';
-export { DecoderBlock, type DecoderBlockOptions, type DecoderBlockResult } from './decoderBlock';
 export {
   type EncodeResult,
   type PrefixOutput,
-  STUDENT_KIND,
-  STUDENT_VERSION,
   Student,
   type StudentForwardOptions,
   type StudentOutput,
@@ -18,7 +14,6 @@ export {
 export {
   createStudentDiscretizer,
   STUDENT_DISCRETIZERS,
-  STUDENT_SET_OPTIONS,
   type StudentDiscretizerKind,
   type StudentDiscretizerSizes,
   type StudentDiscretizerSpec,
@@ -28,8 +23,6 @@ export {
   type GenerateOptions,
   SymbolDecoder,
   type SymbolDecoderConfig,
-  symbolDecoderConfigSchema,
   type TeacherForcedOutput,
 } from './symbolDecoder';
-export { SymbolEmbedding } from './symbolEmbedding';
-export { SymbolEncoder, type SymbolEncoderConfig, symbolEncoderConfigSchema } from './symbolEncoder';
+export { SymbolEncoder, type SymbolEncoderConfig } from './symbolEncoder';

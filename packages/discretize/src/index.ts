@@ -21,7 +21,6 @@ export { rotationTrick } from './rotation-trick';
 export {
   type Temperature,
   type TemperatureScheduleConfig,
-  TemperatureScheduleSchema,
   temperatureSchedule,
 } from './schedule';
 export { type UsageStats, usageStats } from './stats';

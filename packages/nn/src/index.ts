@@ -1,14 +1,12 @@
 export { assertFinite, assertLastDim, assertPositive, assertRank } from './assert';
 export {
-  CHECKPOINT_FORMAT,
-  CHECKPOINT_VERSION,
   type Checkpoint,
   type CheckpointJson,
   decodeCheckpoint,
   encodeCheckpoint,
 } from './checkpoint';
-export { closest, editDistance, parseConfig } from './config';
-export { float16ToFloat32, float32ToFloat16, floatToHalf, halfToFloat } from './float16';
+export { closest, parseConfig } from './config';
+export { float16ToFloat32, float32ToFloat16, floatToHalf } from './float16';
 export { requireGradients, TRAINING_GRADIENT_KERNELS } from './gradient-kernels';
 export { noGrad, stopGradient } from './gradients';
 export type { Initializer } from './init';
@@ -17,7 +15,6 @@ export { gelu } from './layers/activations';
 export {
   type AttentionOptions,
   type AttentionResult,
-  causalMask,
   type KVCache,
   MultiHeadAttention,
 } from './layers/attention';
@@ -31,8 +28,8 @@ export { EncoderBlock, type EncoderBlockOptions } from './layers/encoderBlock';
 export { LayerNorm } from './layers/layerNorm';
 export { Linear, type LinearOptions } from './layers/linear';
 export { Mlp } from './layers/mlp';
-export { dense, matMul, swapLast } from './matmul';
-export { L2_NORMALIZE_EPS, l2Normalize } from './normalize';
+export { dense, matMul } from './matmul';
+export { l2Normalize } from './normalize';
 export * from './optim';
 export { type HostTensor, ParamScope, ParamStore, sameShape } from './params';
 export { Rng } from './rng';

@@ -2,7 +2,7 @@
 // including a row below the epsilon and an exact zero row (where a plain x / max(‖x‖, ε) gives NaN).
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, test } from 'vitest';
-import { L2_NORMALIZE_EPS, l2Normalize } from '../src';
+import { L2_NORMALIZE_EPS, l2Normalize } from '../src/normalize';
 import { expectClose, type FixtureTensor, fixture, fromFixture } from './helpers';
 
 const fx = fixture<{ x: FixtureTensor; w: FixtureTensor; y: FixtureTensor; gradX: FixtureTensor }>(

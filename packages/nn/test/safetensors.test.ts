@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { floatToHalf, halfToFloat, readSafetensors, writeSafetensors } from '../src';
+import { floatToHalf, readSafetensors, writeSafetensors } from '../src';
+import { halfToFloat } from '../src/float16';
 import { fixture } from './helpers';
 
 const file = (n: string) => new Uint8Array(readFileSync(new URL(`./fixtures/${n}`, import.meta.url)));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bicubicResample, cubicWeights, interpolatePosEmbed } from '../src';
+import { bicubicResample, cubicWeights } from '../src/bicubic';
+import { interpolatePosEmbed } from '../src/posEmbed';
 import { expectClose, fixture } from './helpers';
 
 describe('cubicWeights', () => {

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
-import { LayersModelTeacher, preprocessImages, SIGNED_UNIT_NORMALIZATION } from '../src';
+import { LayersModelTeacher, SIGNED_UNIT_NORMALIZATION } from '../src';
+import { preprocessImages } from '../src/preprocess';
 
 /** input [8, 8, 3] → 1×1 conv 'feat' (2 filters, ReLU) → stride-2 conv 'down' → flatten → dense 'logits'. */
 function tinyModel(): tfl.LayersModel {

@@ -1,13 +1,8 @@
 import { type HostTensor, writeSafetensors } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import {
-  fetchBytes,
-  loadVisionTransformer,
-  VisionTransformer,
-  visionTransformerFromSafetensors,
-  vitConfig,
-} from '../src';
+import { fetchBytes, loadVisionTransformer, VisionTransformer, vitConfig } from '../src';
+import { visionTransformerFromSafetensors } from '../src/loadVit';
 import { expectClose, fixture, fixtureBytes, toTensor } from './helpers';
 
 const timm = () => fixture('vit_tiny_timm.safetensors').tensors;

@@ -1,12 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  IMAGENET_NORMALIZATION,
-  loadVisionTransformer,
-  normalizePixels,
-  type VisionTransformer,
-  visionTransformerFromSafetensors,
-} from '../src';
+import { IMAGENET_NORMALIZATION, loadVisionTransformer, type VisionTransformer } from '../src';
+import { visionTransformerFromSafetensors } from '../src/loadVit';
+import { normalizePixels } from '../src/preprocess';
 import { expectClose, fixture, fixtureBytes, toTensor } from './helpers';
 
 // Expected values come from tools/reference/vit_reference.py (DINO's VisionTransformer in torch 1.13).

@@ -29,7 +29,12 @@ const batch = positiveInt('train-batch', args['train-batch']);
 await useBackend('wasm');
 const { DataParallel } = await import('../apps/trainer/dist/index.js');
 const bench = await createStudentBench();
-const config = { ...bench.preset, optim: { ...bench.preset.optim, batchSize: batch } };
+// The bench's step uses the features objective (student-setup.mjs), whatever the preset names.
+const config = {
+  ...bench.preset,
+  objective: { ...bench.preset.objective, kind: 'features' },
+  optim: { ...bench.preset.optim, batchSize: batch },
+};
 const dp = await DataParallel.start({
   replicas: workers,
   config,

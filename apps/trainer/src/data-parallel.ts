@@ -33,8 +33,16 @@ export function dataParallelProblem(config: TrainConfig): string | undefined {
       "its train-mode forward draws noise (gumbel) or updates EMA codebook statistics (vq) inside Student.forward, which has no hook to split a batch's noise or all-reduce those statistics; use --workers 1"
     );
   }
+  // Objectives whose loss is a mean of per-image terms split exactly over batch parts; in-batch
+  // contrastive losses (negatives from the whole batch) do not, and have no all-gather hook here.
+  if (!DATA_PARALLEL_OBJECTIVES.includes(config.objective.kind)) {
+    return `train --workers > 1 supports the ${DATA_PARALLEL_OBJECTIVES.join(' and ')} objectives, not '${config.objective.kind}': its loss compares each image with the rest of the batch, so a replica's part would see other negatives than one replica does; use --workers 1`;
+  }
   return undefined;
 }
+
+/** Objectives whose loss is a mean of per-image terms (batch-level state only in `update`, which is all-gathered). */
+export const DATA_PARALLEL_OBJECTIVES = ['features', 'dino'];
 
 /** The shared memory of a replica group; every buffer is N slots of one region. */
 export interface SharedBuffers {

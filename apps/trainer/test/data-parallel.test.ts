@@ -110,10 +110,14 @@ describe('train --workers', () => {
     second.student.dispose();
   }, 120_000);
 
-  test('a discretizer with noise or EMA state is refused with the reason', async () => {
+  test('a discretizer with noise or EMA state, or an in-batch contrastive objective, is refused with the reason', async () => {
     const cfg = tinyConfig(tmp(), { student: { discretizer: { kind: 'gumbel' } } });
     await expect(train(cfg, syntheticFeatures(64), { ...quiet, workers: 2 })).rejects.toThrow(
       /train --workers > 1 supports the temperature and fsq discretizers, not 'gumbel'/,
+    );
+    const contrast = tinyConfig(tmp(), { objective: { kind: 'contrast' } });
+    await expect(train(contrast, syntheticFeatures(64), { ...quiet, workers: 2 })).rejects.toThrow(
+      /supports the features and dino objectives, not 'contrast': its loss compares each image with the rest of the batch/,
     );
   });
 });

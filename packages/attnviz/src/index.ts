@@ -6,7 +6,7 @@ export {
   symbolAttentionMaps,
   symbolMap,
 } from './attention-maps';
-export { type ColormapName, colorize, colormapBytes, colormapNames, colormapRgb } from './colormap';
+export { type ColormapName, colorize } from './colormap';
 export {
   type ConsistencyOptions,
   type ConsistencyResult,
@@ -27,7 +27,6 @@ export {
   type DictionaryOccurrence,
   dictionaryAtlas,
   dictionaryHtml,
-  dictionaryPanels,
   type PngEncoder,
   type SymbolDictionary,
   symbolDictionary,
@@ -35,7 +34,6 @@ export {
 export {
   type DistinctnessOptions,
   type DistinctnessResult,
-  quantile,
   symbolDistinctness,
 } from './distinctness';
 export {
@@ -43,15 +41,11 @@ export {
   type FaithfulnessOptions,
   type FaithfulnessResult,
   type OccludedImage,
-  occludeCells,
   occlusionFaithfulness,
   type SymbolRerun,
-  topCells,
 } from './faithfulness';
-export { drawText, fontCharacters, measureText } from './font';
 export type { Heatmap, ImageInput, Rgba, RgbaImage } from './image';
-export { toRgba } from './image';
 export type { MapSimilarity } from './map-vectors';
-export { type MontageInput, montage, symbolLabel } from './montage';
+export { type MontageInput, montage } from './montage';
 export { type OverlayOptions, overlayHeatmap, symbolOverlays } from './overlay';
 export { resizeBilinear } from './resize';

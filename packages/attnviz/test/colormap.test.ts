@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { colorize, colormapBytes, colormapRgb } from '../src';
+import { colorize } from '../src';
+import { colormapBytes, colormapRgb } from '../src/colormap';
 
 const hex = (h: string) => [1, 3, 5].map((i) => Number.parseInt(h.slice(i, i + 2), 16));
 

@@ -1,6 +1,7 @@
 import { Rng } from '@symseq/nn';
 import { describe, expect, it } from 'vitest';
-import { occludeCells, occlusionFaithfulness, type SymbolMaps, topCells } from '../src';
+import { occlusionFaithfulness, type SymbolMaps } from '../src';
+import { occludeCells, topCells } from '../src/faithfulness';
 
 const H = 4;
 const W = 4;

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { drawText, measureText, montage, symbolLabel } from '../src';
+import { montage } from '../src';
+import { drawText, measureText } from '../src/font';
+import { symbolLabel } from '../src/montage';
 
 const solid = (w: number, h: number, rgb: number[]) => ({
   width: w,

@@ -4,16 +4,6 @@ export {
   writeFileAtomic,
   writeJsonAtomic,
 } from './atomic-write';
-export { gaussianBlur, gaussianKernel1d } from './augment/blur';
-export {
-  adjustBrightness,
-  adjustContrast,
-  adjustHue,
-  adjustSaturation,
-  GRAY_WEIGHTS,
-  randomGrayscale,
-  solarize,
-} from './augment/color';
 export {
   type AugmentationConfig,
   type AugmentationConfigInput,
@@ -24,7 +14,6 @@ export {
   parseAugmentationConfig,
 } from './augment/config';
 export { DinoAugmentation } from './augment/dino-augmentation';
-export { sampleViewParams, type ViewParams } from './augment/sample';
 export {
   CIFAR10_CLASSES,
   CIFAR10_RECORD_BYTES,

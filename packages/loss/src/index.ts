@@ -1,4 +1,3 @@
-export { stopGradient } from '@symseq/nn';
 export {
   DinoLoss,
   type DinoLossConfig,
@@ -41,7 +40,7 @@ export { softCrossEntropy } from './soft-cross-entropy';
 export {
   type SymbolEntropies,
   type SymbolEntropyOptions,
-  type SymbolInput,
+  type SymbolScoreKind,
   symbolEntropies,
 } from './symbol-entropy';
 export {

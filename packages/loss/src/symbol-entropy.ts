@@ -2,11 +2,11 @@ import { assertRank } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** What the symbol tensors hold: unnormalised logits or probabilities (rows summing to 1). */
-export type SymbolInput = 'logits' | 'probs';
+export type SymbolScoreKind = 'logits' | 'probs';
 
 export interface SymbolEntropyOptions {
   /** Default `logits`. */
-  input?: SymbolInput;
+  input?: SymbolScoreKind;
   /** Floor inside log() for probabilities (exact zeros of hard one-hots). Default 1e-8. */
   eps?: number;
 }

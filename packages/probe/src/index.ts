@@ -19,16 +19,8 @@ export {
   type ProductQuantizerOptions,
   ResidualKMeans,
   type ResidualKMeansOptions,
-  splitDims,
 } from './code-baselines';
-export {
-  contingency,
-  entropyOfCounts,
-  labelEntropy,
-  mutualInformation,
-  normalizedMutualInfo,
-  purity,
-} from './information';
+export { normalizedMutualInfo, purity } from './information';
 export type { FeatureInput, LabelInput, SymbolInput } from './inputs';
 export { type KnnInput, type KnnOptions, knnClassify } from './knn';
 export {
@@ -43,7 +35,6 @@ export { type SymbolKnnInput, symbolKnnClassify } from './symbol-knn';
 export {
   type ClassAgreement,
   type CodeUsage,
-  jointCodes,
   type SymbolClassStats,
   type SymbolUsage,
   symbolClassStats,

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { expectClose } from '../../../tools/test-utils';
-import { ProductQuantizer, ResidualKMeans, retrievalMap, splitDims } from '../src';
+import { ProductQuantizer, ResidualKMeans, retrievalMap } from '../src';
+import { splitDims } from '../src/code-baselines';
 import fixture from './fixtures/baselines_reference.json';
 import knnFixture from './fixtures/knn_reference.json';
 

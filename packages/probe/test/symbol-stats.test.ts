@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mutualInformation, normalizedMutualInfo, purity, symbolClassStats, symbolUsage } from '../src';
+import { normalizedMutualInfo, purity, symbolClassStats, symbolUsage } from '../src';
+import { mutualInformation } from '../src/information';
 import fixture from './fixtures/stats_reference.json';
 
 const symbols = { data: Int32Array.from(fixture.symbols), shape: [fixture.labels.length, fixture.length] };

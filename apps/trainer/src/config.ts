@@ -2,24 +2,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { studentConfigSchema } from '@symseq/decoder';
-import {
-  FSQConfigSchema,
-  GumbelSoftmaxConfigSchema,
-  TemperatureSoftmaxConfigSchema,
-  VectorQuantizerConfigSchema,
-} from '@symseq/discretize';
 import { OBJECTIVES, symbolRegularizerConfigSchema } from '@symseq/loss';
-import { closest, parseConfig } from '@symseq/nn';
+import { parseConfig } from '@symseq/nn';
 import { z } from 'zod';
 
 const positiveInt = z.number().int().positive();
-
-// biome-ignore lint/suspicious/noExplicitAny: walks zod wrappers (default, effects) to the object inside
-function objectOf(s: any): z.AnyZodObject {
-  while (s?._def?.innerType || s?._def?.schema) s = s._def.innerType ?? s._def.schema;
-  if (!(s instanceof z.ZodObject)) throw new Error('config: expected an object schema inside');
-  return s;
-}
 
 /**
  * The student section: @symseq/decoder's own Student schema without what the run fixes itself
@@ -35,23 +22,6 @@ const studentSectionSchema = studentObject
 const objectiveOptions = Object.fromEntries(
   Object.entries(OBJECTIVES).map(([kind, spec]) => [kind, (spec.options as z.ZodTypeAny).default({})]),
 ) as { [K in keyof typeof OBJECTIVES]: z.ZodDefault<(typeof OBJECTIVES)[K]['options']> };
-
-/** The discretizer classes' own schemas, for `student.discretizer.options`. */
-const DISCRETIZER_SCHEMAS: Record<string, z.ZodTypeAny> = {
-  temperature: TemperatureSoftmaxConfigSchema,
-  gumbel: GumbelSoftmaxConfigSchema,
-  vq: VectorQuantizerConfigSchema,
-  fsq: FSQConfigSchema,
-};
-/** Discretizer keys the student sets itself (sizes, noise source). */
-const STUDENT_SET = {
-  numCodes: true,
-  codebookSize: true,
-  dim: true,
-  levels: true,
-  rng: true,
-  seed: true,
-} as const;
 
 /**
  * Everything a training run needs. It is composed from the packages' own schemas (Student,
@@ -223,37 +193,7 @@ export const trainConfigSchema = z
         ctx.addIssue({ ...issue, path: ['student', ...issue.path] } as z.IssueData);
       }
     }
-    checkDiscretizerOptions(c.student.discretizer, ctx);
   });
-
-/** `student.discretizer.options` against the chosen discretizer class's own schema. */
-function checkDiscretizerOptions(
-  d: { kind: string; options: Record<string, unknown> },
-  ctx: z.RefinementCtx,
-): void {
-  const base = ['student', 'discretizer', 'options'];
-  const own = objectOf(DISCRETIZER_SCHEMAS[d.kind]);
-  const allowed = Object.keys(own.shape).filter((k) => !(k in STUDENT_SET));
-  for (const key of Object.keys(d.options)) {
-    if (key in STUDENT_SET) continue; // the decoder's schema already says it is set by the student
-    if (!allowed.includes(key)) {
-      const s = closest(key, allowed);
-      ctx.addIssue({
-        code: 'custom',
-        path: [...base, key],
-        message: `unknown key for the '${d.kind}' discretizer${s ? ` (did you mean '${s}'?)` : ''}`,
-      });
-    }
-  }
-  const r = own
-    .pick(Object.fromEntries(allowed.map((k) => [k, true])))
-    .partial()
-    .safeParse(Object.fromEntries(Object.entries(d.options).filter(([k]) => allowed.includes(k))));
-  if (!r.success) {
-    for (const issue of r.error.issues)
-      ctx.addIssue({ ...issue, path: [...base, ...issue.path] } as z.IssueData);
-  }
-}
 
 export type TrainConfig = z.output<typeof trainConfigSchema>;
 export type TrainConfigInput = z.input<typeof trainConfigSchema>;

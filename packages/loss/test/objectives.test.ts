@@ -109,7 +109,7 @@ describe('objectives', () => {
   });
 
   test('the registry builds each objective from its validated options; bad heads and states are named', () => {
-    expect(Object.keys(OBJECTIVES).sort()).toEqual(['dino', 'features']);
+    expect(Object.keys(OBJECTIVES).sort()).toEqual(['contrast', 'dino', 'features']);
     const f = createObjective('features', { kind: 'mse' }, { lengths: [1], pooledDim: 4 }, { prototypes: 8 });
     expect(f.kind).toBe('features');
     expect(() =>

@@ -5,6 +5,7 @@ import { studentConfigSchema } from '@symseq/decoder';
 import { OBJECTIVES, symbolRegularizerConfigSchema } from '@symseq/loss';
 import { parseConfig } from '@symseq/nn';
 import { z } from 'zod';
+import { regularizerActive } from './train-step';
 
 const positiveInt = z.number().int().positive();
 
@@ -141,11 +142,11 @@ export const trainConfigSchema = z
       });
     }
     const kind = c.student.discretizer.kind;
-    if (Object.keys(c.objective.regularizer).length && (kind === 'vq' || kind === 'fsq')) {
+    if (regularizerActive(c.objective.regularizer) && (kind === 'vq' || kind === 'fsq')) {
       ctx.addIssue({
         code: 'custom',
         path: ['objective', 'regularizer'],
-        message: `symbol regularisers read logits, but the '${kind}' discretizer's decoder writes vectors; use temperature or gumbel, or drop the regulariser`,
+        message: `symbol regularisers read logits, but the '${kind}' discretizer's decoder writes vectors; use temperature or gumbel, or switch the regulariser off (objective.regularizer.usageWeight=0)`,
       });
     }
     if (c.objective.weights && c.objective.weights.length !== c.objective.lengths.length) {

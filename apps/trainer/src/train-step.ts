@@ -59,8 +59,8 @@ export class TrainStep {
       { lr: options.lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: options.weightDecay },
       { decayed: (_name, v) => v.rank >= 2 },
     );
-    if (options.regularizer && Object.keys(options.regularizer).length) {
-      this.regularizer = new SymbolRegularizer(options.regularizer);
+    if (regularizerActive(options.regularizer)) {
+      this.regularizer = new SymbolRegularizer(options.regularizer as SymbolRegularizerConfig);
     }
   }
 
@@ -193,4 +193,9 @@ export function sumInChunks(xs: tf.Tensor[], chunk = 7): tf.Tensor {
     }
     return tf.clone(level[0]);
   });
+}
+
+/** A symbol regulariser with a non-zero weight: `usageWeight=0` (and `infoMaxWeight=0`) switch it off. */
+export function regularizerActive(r?: SymbolRegularizerConfig): boolean {
+  return !!r && ((r.usageWeight ?? 0) > 0 || (r.infoMaxWeight ?? 0) > 0);
 }

@@ -9,6 +9,7 @@ import { listImages } from '../src/commands/encode';
 import { buildTrainConfig } from '../src/config';
 import { openSplit } from '../src/data-source';
 import { checkAgainstData } from '../src/evaluation';
+import { regularizerActive } from '../src/train-step';
 
 const run = promisify(execFile);
 const cli = join(__dirname, '..', 'dist', 'cli.js');
@@ -90,6 +91,18 @@ describe('config', () => {
     // Values the run itself sets are not the user's to give.
     expect(bad('student.teacherDim=3')).toThrow(/student\.teacherDim: unknown key/);
     expect(bad('student.projector.outDim=3')).toThrow(/student\.projector\.outDim: unknown key/);
+  });
+
+  test('a vector discretizer with the preset usage regulariser is refused; usageWeight=0 switches it off', () => {
+    const vq = 'student.discretizer={"kind":"vq","codeDim":32}';
+    expect(() => buildTrainConfig({ set: [vq] })).toThrow(
+      /objective\.regularizer: .*'vq' discretizer's decoder writes vectors.*usageWeight=0/,
+    );
+    const c = buildTrainConfig({ set: [vq, 'objective.regularizer.usageWeight=0'] });
+    expect(c.student.discretizer.kind).toBe('vq');
+    expect(regularizerActive(c.objective.regularizer)).toBe(false);
+    expect(regularizerActive({ usageWeight: 0.1 })).toBe(true);
+    expect(regularizerActive({ infoMaxWeight: 1e-3 })).toBe(true);
   });
 
   test('values that would fail after training are refused up front, with their full key path', () => {

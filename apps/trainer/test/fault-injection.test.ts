@@ -3,7 +3,7 @@
 // weights must equal an uninterrupted run's byte for byte, and no command may trust a damaged file.
 // The kill comes from the process itself (SYMSEQ_FAULT, honoured by @symseq/data's writeFileAtomic), so
 // each kill point is exact and the suite deterministic. Needs the built CLI (npm run build).
-import '@tensorflow/tfjs-core/dist/base_side_effects';
+import '@tensorflow/tfjs-core';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {

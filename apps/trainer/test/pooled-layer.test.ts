@@ -1,6 +1,6 @@
 // teacher.pooledLayer: tokens from one layer (8 channels), the pooled feature from a deeper one (12
 // channels), through the built CLI: train → eval → encode → attn → export. Needs the built CLI (npm run build).
-import '@tensorflow/tfjs-core/dist/base_side_effects';
+import '@tensorflow/tfjs-core';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

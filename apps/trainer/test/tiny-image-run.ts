@@ -1,6 +1,6 @@
 // A tiny ImageFolder dataset, a random-weight layers-model teacher and a runner for the built CLI: what
 // tests of whole commands (feature extraction, training) start from. Needs the built CLI (npm run build).
-import '@tensorflow/tfjs-core/dist/base_side_effects';
+import '@tensorflow/tfjs-core';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

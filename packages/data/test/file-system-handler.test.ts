@@ -1,6 +1,6 @@
 // tfjs-layers' Dropout calls the chained `tensor.clone()`, which needs tfjs-core's op handler; the shared
 // test setup imports only the gradient registrations, so install the handler here.
-import '@tensorflow/tfjs-core/dist/base_side_effects';
+import '@tensorflow/tfjs-core';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '@symseq/nn';

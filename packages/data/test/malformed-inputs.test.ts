@@ -1,4 +1,4 @@
-import '@tensorflow/tfjs-core/dist/base_side_effects';
+import '@tensorflow/tfjs-core';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -170,6 +170,16 @@ describe('config', () => {
 });
 
 describe.skipIf(!existsSync(cli))('CLI errors (built CLI)', () => {
+  test('optional native backends stay outside the bundle (they load binaries relative to their own folder)', () => {
+    const dist = join(__dirname, '..', 'dist');
+    const code = readdirSync(dist)
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => readFileSync(join(dist, f), 'utf8'))
+      .join('\n');
+    expect(code).toContain('import("webgpu")');
+    expect(code).not.toMatch(/dawn\.node/);
+  });
+
   test('--help lists the commands', async () => {
     const r = await symseq(['--help']);
     for (const c of ['train', 'eval', 'encode', 'attn', 'export']) expect(r.out).toContain(c);

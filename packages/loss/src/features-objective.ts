@@ -1,47 +1,24 @@
-import type { StateDict } from '@symseq/nn';
 import type * as tf from '@tensorflow/tfjs-core';
 import { FeatureRegressionLoss, featureRegressionConfigSchema } from './feature-regression';
-import { MultiLengthLoss, type MultiLengthResult } from './multi-length';
-import type { Objective, ObjectiveContext, ObjectiveSpec, TeacherBatch } from './objective';
+import type { ObjectiveContext, ObjectiveSpec } from './objective';
+import { PooledFeatureObjective } from './pooled-feature-objective';
 
 /**
  * Regression of the teacher's pooled features (cosine by default): the projector's output [B, D]
  * of every prefix matches the target view's pooled features. Stateless; K = the pooled size.
  */
-export class FeaturesObjective implements Objective<tf.Tensor2D> {
+export class FeaturesObjective extends PooledFeatureObjective {
   readonly kind = 'features';
-  readonly outDim: number;
-  readonly lengths: readonly number[];
-  private readonly multi: MultiLengthLoss;
   private readonly criterion: FeatureRegressionLoss;
 
   constructor(options: { kind?: 'cosine' | 'mse'; eps?: number }, ctx: ObjectiveContext) {
-    this.multi = new MultiLengthLoss({ lengths: ctx.lengths, weights: ctx.weights });
-    this.lengths = this.multi.lengths;
+    super(ctx);
     this.criterion = new FeatureRegressionLoss(options);
-    this.outDim = ctx.pooledDim;
   }
 
-  targets(teacher: TeacherBatch): tf.Tensor2D {
-    return teacher.pooled;
+  protected prefixLoss(student: tf.Tensor, pooled: tf.Tensor2D): tf.Scalar {
+    return this.criterion.compute(student, pooled);
   }
-
-  loss(projections: Map<number, tf.Tensor>, pooled: tf.Tensor2D): MultiLengthResult {
-    return this.multi.aggregate(projections, (s) => this.criterion.compute(s, pooled));
-  }
-
-  update(): void {}
-
-  /** The targets are the caller's own pooled tensor: nothing to free. */
-  disposeTargets(): void {}
-
-  state(): StateDict {
-    return {};
-  }
-
-  load(): void {}
-
-  dispose(): void {}
 }
 
 export const featuresObjective: ObjectiveSpec<typeof featureRegressionConfigSchema> = {

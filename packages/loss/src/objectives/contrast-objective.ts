@@ -1,8 +1,8 @@
-import { l2Normalize, type StateDict, stopGradient } from '@symseq/nn';
+import { l2Normalize, stopGradient } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { MultiLengthLoss, type MultiLengthResult } from '../multi-length';
-import type { Objective, ObjectiveContext, ObjectiveSpec, TeacherBatch } from '../objective';
+import type { ObjectiveContext, ObjectiveSpec } from '../objective';
+import { PooledFeatureObjective } from '../pooled-feature-objective';
 import { assertMatrix, assertSameShape } from '../shape';
 
 export const contrastObjectiveConfigSchema = z
@@ -48,40 +48,19 @@ export function contrastiveFeatureLoss(
  * feature against the other images of the batch (contrastiveFeatureLoss). Stateless; K = the
  * pooled size. Batch-dependent: data-parallel replicas would each see only their part as negatives.
  */
-export class ContrastObjective implements Objective<tf.Tensor2D> {
+export class ContrastObjective extends PooledFeatureObjective {
   readonly kind = 'contrast';
-  readonly outDim: number;
-  readonly lengths: readonly number[];
   readonly temperature: number;
-  private readonly multi: MultiLengthLoss;
 
   constructor(options: ContrastObjectiveConfig, ctx: ObjectiveContext) {
-    this.temperature = contrastObjectiveConfigSchema.parse(options).temperature;
-    this.multi = new MultiLengthLoss({ lengths: ctx.lengths, weights: ctx.weights });
-    this.lengths = this.multi.lengths;
-    this.outDim = ctx.pooledDim;
+    const { temperature } = contrastObjectiveConfigSchema.parse(options);
+    super(ctx);
+    this.temperature = temperature;
   }
 
-  targets(teacher: TeacherBatch): tf.Tensor2D {
-    return teacher.pooled;
+  protected prefixLoss(student: tf.Tensor, pooled: tf.Tensor2D): tf.Scalar {
+    return contrastiveFeatureLoss(student, pooled, this.temperature);
   }
-
-  loss(projections: Map<number, tf.Tensor>, pooled: tf.Tensor2D): MultiLengthResult {
-    return this.multi.aggregate(projections, (s) => contrastiveFeatureLoss(s, pooled, this.temperature));
-  }
-
-  update(): void {}
-
-  /** The targets are the caller's own pooled tensor: nothing to free. */
-  disposeTargets(): void {}
-
-  state(): StateDict {
-    return {};
-  }
-
-  load(): void {}
-
-  dispose(): void {}
 }
 
 export const contrastObjective: ObjectiveSpec<typeof contrastObjectiveConfigSchema> = {

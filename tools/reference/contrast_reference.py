@@ -9,24 +9,14 @@ in float32 (the TypeScript side sees exactly the same numbers), the reference co
 the gradient w.r.t. the student comes from autograd.
 """
 
-import json
 import os
 
 import torch
 import torch.nn.functional as F
+from torch_fixture import f32, host, randn, write_fixture
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "packages", "loss", "test", "fixtures",
                    "contrast_reference.json")
-
-
-def randn(*shape, scale=1.0):
-    """float32 draw, returned as float64 so the reference computes in double precision."""
-    return (torch.randn(*shape, dtype=torch.float32) * scale).double()
-
-
-def host(t):
-    t = t.detach()
-    return {"shape": list(t.shape), "data": [float(x) for x in t.reshape(-1).tolist()]}
 
 
 def contrast(student, teacher, tau):
@@ -42,7 +32,7 @@ def single(batch, dim, tau, scale):
     # teacher = a noisy copy of the student for half the rows, so positives and negatives differ
     teacher = randn(batch, dim, scale=scale)
     teacher[: batch // 2] += student.detach()[: batch // 2]
-    teacher = teacher.float().double()
+    teacher = f32(teacher)
     loss = contrast(student, teacher, tau)
     (grad,) = torch.autograd.grad(loss, student)
     return {"temperature": tau, "student": host(student), "teacher": host(teacher),
@@ -70,11 +60,7 @@ def main():
         "tau05": single(4, 3, 0.5, 2.0),
         "objective": multi_length(5, 4, 0.1, [1, 2, 4]),
     }
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    with open(OUT, "w") as f:
-        json.dump(fixture, f, indent=None, separators=(",", ":"))
-        f.write("\n")
-    print("wrote", os.path.normpath(OUT))
+    write_fixture(OUT, fixture)
 
 
 if __name__ == "__main__":

@@ -10,13 +10,13 @@ in float32 (so the TypeScript side sees exactly the same numbers), the reference
 float64, and gradients come from autograd.
 """
 
-import json
 import os
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch_fixture import f32, host, randn, write_fixture
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "packages", "loss", "test", "fixtures", "loss_reference.json")
 
@@ -69,21 +69,6 @@ class DINOLoss(nn.Module):
         batch_center = batch_center / len(teacher_output)
         # ema update
         self.center = self.center * self.center_momentum + batch_center * (1 - self.center_momentum)
-
-
-def randn(*shape, scale=1.0):
-    """float32 draw, returned as float64 so the reference computes in double precision."""
-    return (torch.randn(*shape, dtype=torch.float32) * scale).double()
-
-
-def f32(t):
-    """Rounds to float32 (kept as float64), so a derived input is exactly representable on the TS side."""
-    return t.float().double()
-
-
-def host(t):
-    t = t.detach()
-    return {"shape": list(t.shape), "data": [float(x) for x in t.reshape(-1).tolist()]}
 
 
 def soft_ce(q, student_logits, student_temp):
@@ -232,11 +217,7 @@ def main():
         "featureRegression": feature_regression(),
         "regularizers": regularizers(),
     }
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    with open(OUT, "w") as f:
-        json.dump(fixture, f, indent=None, separators=(",", ":"))
-        f.write("\n")
-    print("wrote", os.path.normpath(OUT))
+    write_fixture(OUT, fixture)
 
 
 if __name__ == "__main__":

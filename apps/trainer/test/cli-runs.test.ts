@@ -4,29 +4,20 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cliPath, runCli, writeTinyImageFolder, writeTinyTeacher } from './tiny-image-run';
+import { tinyStudent } from './helpers';
+import { cliPath, runCli, tinyRunFolder, writeTinyInputs } from './tiny-image-run';
 
-const root = mkdtempSync(join(tmpdir(), 'symseq-runs-'));
-const dataDir = join(root, 'data');
-const teacherDir = join(root, 'teacher');
-const configPath = join(root, 'config.json');
+const tiny = tinyRunFolder('symseq-runs-');
+const { root, dataDir, teacherDir, configPath } = tiny;
 
 // 2 × 8 train images in batches of 8: 2 steps per epoch.
 const CONFIG = {
   name: 'tiny-runs',
   seed: 3,
   data: { dataset: 'imagefolder' },
-  teacher: { kind: 'mobilenet', inputSize: 16, tokensLayer: 'feat', batchSize: 8 },
+  teacher: { kind: 'mobilenet', inputSize: 16, tokensLayer: 'feat', pooledLayer: 'feat', batchSize: 8 },
   cache: { dir: join(root, 'cache'), dtype: 'float32' },
-  student: {
-    dModel: 16,
-    heads: 2,
-    vocabSize: 8,
-    maxLength: 4,
-    decoder: { layers: 1 },
-    encoder: { layers: 1 },
-    projector: { layers: 2, hiddenDim: 16, bottleneckDim: 8 },
-  },
+  student: tinyStudent(16),
   objective: { lengths: [1, 2, 4] },
   optim: { epochs: 2, batchSize: 8, warmupEpochs: 0.5 },
   eval: { lengths: [1, 2, 4], k: 3 },
@@ -43,9 +34,7 @@ const train = (out: string, extra: string[] = []) =>
 
 beforeAll(async () => {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run npm run build first`);
-  writeTinyImageFolder(dataDir, { train: 8, test: 3 });
-  await writeTinyTeacher(teacherDir);
-  writeFileSync(configPath, JSON.stringify(CONFIG));
+  await writeTinyInputs(tiny, { train: 8, test: 3 }, CONFIG);
 }, 60_000);
 
 describe('train --resume of a finished run', () => {

@@ -6,36 +6,16 @@ import { describe, expect, test } from 'vitest';
 import { attnCommand } from '../src/commands/attn';
 import { encodeCommand } from '../src/commands/encode';
 import { exportCommand } from '../src/commands/export';
-import { trainCommand } from '../src/commands/train';
+import { cifar, mobilenet, realDataReady, trainTinyCifarRun } from './helpers';
 
 // A real (tiny) run on CIFAR-10 with the MobileNet teacher, then the commands that read a run.
-const shared = process.env.SYMSEQ_SHARED ?? join(__dirname, '..', '..', '..', '..', 'shared');
-const cifar = join(shared, 'data', 'cifar10-jpeg');
-const mobilenet = join(shared, 'models', 'mobilenet_v1_0.75_224');
-const ready = existsSync(cifar) && existsSync(mobilenet);
-if (!ready) console.warn(`skipping trainer command tests: ${cifar} or ${mobilenet} is missing`);
+const ready = realDataReady('trainer command tests');
 
 describe.skipIf(!ready)('train → encode, attn, export on real data', () => {
   const run = join(mkdtempSync(join(tmpdir(), 'symseq-cmd-')), 'run');
 
   test('train writes a run, attn draws montages and a consistency table, export and encode agree', async () => {
-    const log = console.log;
-    console.log = () => {};
-    try {
-      await trainCommand({
-        dataDir: cifar,
-        teacher: mobilenet,
-        out: run,
-        epochs: 1,
-        trainLimit: 300,
-        testLimit: 100,
-        backend: 'wasm',
-        quiet: true,
-        set: ['optim.batchSize=50', 'eval.lengths=[1,2,4,8]'],
-      });
-    } finally {
-      console.log = log;
-    }
+    await trainTinyCifarRun(run, ['optim.batchSize=50', 'eval.lengths=[1,2,4,8]']);
     for (const f of [
       'config.json',
       'student.json',

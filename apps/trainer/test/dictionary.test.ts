@@ -1,42 +1,22 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, test } from 'vitest';
 import { attnCommand } from '../src/commands/attn';
 import { dictionaryCommand } from '../src/commands/dictionary';
-import { trainCommand } from '../src/commands/train';
+import { cifar, mobilenet, realDataReady, trainTinyCifarRun } from './helpers';
 
 // A real (tiny) run on CIFAR-10 with the MobileNet teacher, then the symbol dictionary and the
 // interpretability measurements of `attn`, checked for internal bookkeeping against the run itself.
-const shared = process.env.SYMSEQ_SHARED ?? join(__dirname, '..', '..', '..', '..', 'shared');
-const cifar = join(shared, 'data', 'cifar10-jpeg');
-const mobilenet = join(shared, 'models', 'mobilenet_v1_0.75_224');
-const ready = existsSync(cifar) && existsSync(mobilenet);
-if (!ready) console.warn(`skipping dictionary tests: ${cifar} or ${mobilenet} is missing`);
+const ready = realDataReady('dictionary tests');
 
 describe.skipIf(!ready)('dictionary and attention measurements of a trained run', () => {
   const run = join(mkdtempSync(join(tmpdir(), 'symseq-dict-')), 'run');
   const common = { run, backend: 'wasm', quiet: true, dataDir: cifar, teacher: mobilenet };
 
   test('dictionary: every use of every symbol is counted once; atlas and self-contained page written', async () => {
-    const log = console.log;
-    console.log = () => {};
-    try {
-      await trainCommand({
-        dataDir: cifar,
-        teacher: mobilenet,
-        out: run,
-        epochs: 1,
-        trainLimit: 300,
-        testLimit: 100,
-        backend: 'wasm',
-        quiet: true,
-        set: ['optim.batchSize=50'],
-      });
-    } finally {
-      console.log = log;
-    }
+    await trainTinyCifarRun(run, ['optim.batchSize=50']);
     const r = await dictionaryCommand({ ...common, perClass: 3, top: 2, atlasRows: 5 });
     expect(r.images).toBe(30);
     const dict = JSON.parse(readFileSync(r.json, 'utf8'));

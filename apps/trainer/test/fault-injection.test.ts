@@ -9,29 +9,21 @@ import { createHash } from 'node:crypto';
 import {
   cpSync,
   existsSync,
-  mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   statSync,
   truncateSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { Rng } from '@symseq/nn';
-import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
-import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { corpusCases, expectRefusal } from '../../../tools/malformed/expect-refusal';
 import { buildTrainConfig } from '../src/config';
+import { tinyStudent } from './helpers';
+import { cliPath, inputArgs, tinyRunFolder, writeTinyInputs } from './tiny-image-run';
 
-const cli = join(__dirname, '..', 'dist', 'cli.js');
-const root = mkdtempSync(join(tmpdir(), 'symseq-fault-'));
-const dataDir = join(root, 'data');
-const teacherDir = join(root, 'teacher');
-const configPath = join(root, 'config.json');
+const tiny = tinyRunFolder('symseq-fault-');
+const { root, dataDir, teacherDir } = tiny;
 
 interface Outcome {
   code: number | null;
@@ -43,7 +35,7 @@ interface Outcome {
 /** Runs the built CLI with `env` added; resolves with exit code or signal and the output. */
 function symseq(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [cli, ...args], {
+    const child = spawn(process.execPath, [cliPath, ...args], {
       env: { PATH: process.env.PATH, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -64,81 +56,14 @@ function symseq(args: string[], env: Record<string, string> = {}): Promise<Outco
   });
 }
 
-/** 2 classes × (16 train + 4 test) 16×16 PNGs: class 0 reddish, class 1 bluish, seeded noise. */
-function writeDataset(): void {
-  const rng = new Rng(11);
-  for (const [split, n] of [
-    ['train', 16],
-    ['test', 4],
-  ] as const) {
-    for (const cls of ['c0', 'c1']) {
-      const folder = join(dataDir, split, cls);
-      mkdirSync(folder, { recursive: true });
-      for (let i = 0; i < n; i++) {
-        const png = new PNG({ width: 16, height: 16 });
-        for (let p = 0; p < 256; p++) {
-          const base = cls === 'c0' ? [200, 60, 40] : [40, 80, 200];
-          for (let c = 0; c < 3; c++) {
-            png.data[p * 4 + c] = Math.max(0, Math.min(255, Math.round(base[c] + 40 * rng.normal())));
-          }
-          png.data[p * 4 + 3] = 255;
-        }
-        writeFileSync(join(folder, `${String(i).padStart(3, '0')}.png`), PNG.sync.write(png));
-      }
-    }
-  }
-}
-
-/** A random-weight conv net as the teacher: 16×16×3 → 4×4×8 feature map ('feat'), saved as model.json + shard. */
-async function writeTeacher(): Promise<void> {
-  const model = tfl.sequential({
-    layers: [
-      tfl.layers.conv2d({
-        inputShape: [16, 16, 3],
-        filters: 8,
-        kernelSize: 4,
-        strides: 4,
-        activation: 'relu',
-        name: 'feat',
-      }),
-    ],
-  });
-  const rng = new Rng(5);
-  model.setWeights(model.getWeights().map((w) => tf.tensor(rng.fill(w.size, 'normal'), w.shape)));
-  mkdirSync(teacherDir, { recursive: true });
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      writeFileSync(join(teacherDir, 'weights.bin'), Buffer.from(a.weightData as ArrayBuffer));
-      writeFileSync(
-        join(teacherDir, 'model.json'),
-        JSON.stringify({
-          format: 'layers-model',
-          modelTopology: a.modelTopology,
-          weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
-        }),
-      );
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  model.dispose();
-}
-
 // 32 train images, batch 8: 4 steps an epoch, 2 epochs; checkpoints at steps 3, 4, 6, 8.
 const CONFIG = {
   name: 'fault',
   seed: 3,
   data: { dataset: 'imagefolder' },
-  teacher: { kind: 'mobilenet', inputSize: 16, tokensLayer: 'feat', batchSize: 16 },
+  teacher: { kind: 'mobilenet', inputSize: 16, tokensLayer: 'feat', pooledLayer: 'feat', batchSize: 16 },
   cache: { dtype: 'float32' },
-  student: {
-    dModel: 16,
-    heads: 2,
-    vocabSize: 8,
-    maxLength: 4,
-    decoder: { layers: 1 },
-    encoder: { layers: 1 },
-    projector: { layers: 2, hiddenDim: 32, bottleneckDim: 8 },
-  },
+  student: tinyStudent(),
   objective: { lengths: [1, 2, 4] },
   optim: { epochs: 2, batchSize: 8, lr: 3e-3, warmupEpochs: 0.5 },
   eval: { lengths: [1, 2, 4], k: 5 },
@@ -148,12 +73,7 @@ const CONFIG = {
 
 const trainArgs = (out: string, cacheDir: string, extra: string[] = []) => [
   'train',
-  '--config',
-  configPath,
-  '--data-dir',
-  dataDir,
-  '--teacher',
-  teacherDir,
+  ...inputArgs(tiny),
   '--out',
   out,
   '--set',
@@ -191,8 +111,8 @@ function metricSteps(run: string): Record<string, unknown>[] {
 
 /** One scenario spawns the CLI up to three times; CI runs other test files beside it on 2 cores. */
 const SCENARIO_MS = 240_000;
-const ready = existsSync(cli);
-if (!ready) console.warn(`skipping the fault-injection suite: ${cli} is not built (npm run build)`);
+const ready = existsSync(cliPath);
+if (!ready) console.warn(`skipping the fault-injection suite: ${cliPath} is not built (npm run build)`);
 
 describe.skipIf(!ready)('fault injection: SIGKILL at chosen moments, then --resume', () => {
   const refRun = join(root, 'runs', 'reference');
@@ -200,9 +120,7 @@ describe.skipIf(!ready)('fault injection: SIGKILL at chosen moments, then --resu
   let reference: { weights: Buffer; steps: Record<string, unknown>[] };
 
   beforeAll(async () => {
-    writeDataset();
-    await writeTeacher();
-    writeFileSync(configPath, JSON.stringify(CONFIG, null, 2));
+    await writeTinyInputs(tiny, { train: 16, test: 4 }, CONFIG);
     const r = await symseq(trainArgs(refRun, sharedCache));
     expect(r.code, r.err).toBe(0);
     reference = {

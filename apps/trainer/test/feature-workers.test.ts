@@ -1,44 +1,27 @@
 // Teacher extraction in worker threads (--workers N) and in jobs (--shard i/n, --merge) through the built
 // CLI: the cache is byte-identical to a one-worker build, shards stay the unit of resume, and a merge of an
 // incomplete set names the missing shards.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseShard } from '../src/commands/features';
-import { cliPath, runCli, writeTinyImageFolder, writeTinyTeacher } from './tiny-image-run';
+import { cliPath, inputArgs, runCli, tinyRunFolder, writeTinyInputs } from './tiny-image-run';
 
-const root = mkdtempSync(join(tmpdir(), 'symseq-workers-'));
-const dataDir = join(root, 'data');
-const teacherDir = join(root, 'teacher');
-const configPath = join(root, 'config.json');
+const tiny = tinyRunFolder('symseq-workers-');
+const { root } = tiny;
 
 // 2 × 20 train images in shards of 6: 7 shards (the last of 4); 2 × 4 test images: 2 shards.
 const CONFIG = {
   name: 'workers',
   seed: 3,
   data: { dataset: 'imagefolder' },
-  teacher: { kind: 'mobilenet', inputSize: 16, tokensLayer: 'feat', batchSize: 4 },
+  teacher: { kind: 'mobilenet', inputSize: 16, tokensLayer: 'feat', pooledLayer: 'feat', batchSize: 4 },
   cache: { dtype: 'float32', views: 1, shardSize: 6 },
 };
 
 const features = (cache: string, extra: string[], env: Record<string, string> = {}) =>
   runCli(
-    [
-      'features',
-      '--config',
-      configPath,
-      '--data-dir',
-      dataDir,
-      '--teacher',
-      teacherDir,
-      '--set',
-      `cache.dir=${cache}`,
-      '--backend',
-      'wasm',
-      '-q',
-      ...extra,
-    ],
+    ['features', ...inputArgs(tiny), '--set', `cache.dir=${cache}`, '--backend', 'wasm', '-q', ...extra],
     env,
   );
 
@@ -60,9 +43,7 @@ let reference: Record<string, string>;
 
 beforeAll(async () => {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run npm run build first`);
-  writeTinyImageFolder(dataDir, { train: 20, test: 4 });
-  await writeTinyTeacher(teacherDir);
-  writeFileSync(configPath, JSON.stringify(CONFIG));
+  await writeTinyInputs(tiny, { train: 20, test: 4 }, CONFIG);
   const one = features(join(root, 'one'), ['--workers', '1']);
   expect(one.status, one.err).toBe(0);
   reference = filesOf(join(root, 'one'));

@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { FeatureCache, type FeatureCacheManifest } from '@symseq/data';
 import { Rng } from '@symseq/nn';
+import { trainCommand } from '../src/commands/train';
 import { resolveTrainConfig, type TrainConfig, type TrainConfigInput } from '../src/config';
 
 /** Host arrays of teacher features: tokens [n, views, N, D], pooled [n, views, D]. */
@@ -77,20 +80,22 @@ export function syntheticArrays(n: number, seed = 0, classes = 4, tokens = 4, di
   };
 }
 
+/** The smallest student the tests train: 16 wide, 2 heads, 8 symbols, sequences of up to 4. */
+export const tinyStudent = (projectorHiddenDim = 32) => ({
+  dModel: 16,
+  heads: 2,
+  vocabSize: 8,
+  maxLength: 4,
+  decoder: { layers: 1 },
+  encoder: { layers: 1 },
+  projector: { layers: 2, hiddenDim: projectorHiddenDim, bottleneckDim: 8 },
+});
+
 export function tinyConfig(out: string, extra: TrainConfigInput = {}): TrainConfig {
   return resolveTrainConfig({
     name: 'tiny',
     seed: 3,
-    student: {
-      dModel: 16,
-      heads: 2,
-      vocabSize: 8,
-      maxLength: 4,
-      decoder: { layers: 1 },
-      encoder: { layers: 1 },
-      projector: { layers: 2, hiddenDim: 32, bottleneckDim: 8 },
-      ...(extra.student ?? {}),
-    },
+    student: { ...tinyStudent(), ...(extra.student ?? {}) },
     objective: { lengths: [1, 2, 4], ...(extra.objective ?? {}) },
     optim: { epochs: 2, batchSize: 16, lr: 3e-3, warmupEpochs: 0.5, ...(extra.optim ?? {}) },
     eval: { lengths: [1, 2, 4], k: 5 },
@@ -119,4 +124,37 @@ export function withViews(sets: FeatureArrays[]): FeatureCache {
     });
   }
   return asCache({ ...f, views: v, tokens, pooled });
+}
+
+// CIFAR-10 and the MobileNet teacher in ../shared beside the checkout (as CI lays it out), or SYMSEQ_SHARED.
+const shared = process.env.SYMSEQ_SHARED ?? join(__dirname, '..', '..', '..', '..', 'shared');
+export const cifar = join(shared, 'data', 'cifar10-jpeg');
+export const mobilenet = join(shared, 'models', 'mobilenet_v1_0.75_224');
+
+/** Whether the real data is here; warns that `what` is skipped when not. */
+export function realDataReady(what: string): boolean {
+  const ready = existsSync(cifar) && existsSync(mobilenet);
+  if (!ready) console.warn(`skipping ${what}: ${cifar} or ${mobilenet} is missing`);
+  return ready;
+}
+
+/** One epoch of the default preset on 300 CIFAR-10 training and 100 test images into `out`, quietly. */
+export async function trainTinyCifarRun(out: string, set: string[]): Promise<void> {
+  const log = console.log;
+  console.log = () => {};
+  try {
+    await trainCommand({
+      dataDir: cifar,
+      teacher: mobilenet,
+      out,
+      epochs: 1,
+      trainLimit: 300,
+      testLimit: 100,
+      backend: 'wasm',
+      quiet: true,
+      set,
+    });
+  } finally {
+    console.log = log;
+  }
 }

@@ -1,20 +1,18 @@
 // teacher.pooledLayer: tokens from one layer (8 channels), the pooled feature from a deeper one (12
 // channels), through the built CLI: train → eval → encode → attn → export. Needs the built CLI (npm run build).
 import '@tensorflow/tfjs-core';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileSystemModelHandler, openFeatureCache } from '@symseq/data';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cliPath, runCli, writeTinyImageFolder, writeTinyTeacher } from './tiny-image-run';
+import { tinyStudent } from './helpers';
+import { cliPath, runCli, tinyRunFolder, writeTinyInputs } from './tiny-image-run';
 
-const root = mkdtempSync(join(tmpdir(), 'symseq-pooled-'));
-const dataDir = join(root, 'data');
-const teacherDir = join(root, 'teacher');
-const configPath = join(root, 'config.json');
+const tiny = tinyRunFolder('symseq-pooled-');
+const { root, dataDir, teacherDir, configPath } = tiny;
 const run = join(root, 'run');
 const cacheDir = join(root, 'cache');
 
@@ -24,15 +22,7 @@ const CONFIG = {
   data: { dataset: 'imagefolder' },
   teacher: { kind: 'mobilenet', inputSize: 16, tokensLayer: 'feat', pooledLayer: 'deep', batchSize: 8 },
   cache: { dir: cacheDir, dtype: 'float32' },
-  student: {
-    dModel: 16,
-    heads: 2,
-    vocabSize: 8,
-    maxLength: 4,
-    decoder: { layers: 1 },
-    encoder: { layers: 1 },
-    projector: { layers: 2, hiddenDim: 16, bottleneckDim: 8 },
-  },
+  student: tinyStudent(16),
   objective: { kind: 'features', lengths: [1, 2, 4] },
   optim: { epochs: 2, batchSize: 8, warmupEpochs: 0.5 },
   eval: { lengths: [1, 2, 4], k: 3 },
@@ -44,9 +34,7 @@ const common = ['--teacher', teacherDir, '--backend', 'wasm', '-q'];
 
 beforeAll(async () => {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run npm run build first`);
-  writeTinyImageFolder(dataDir, { train: 12, test: 4 });
-  await writeTinyTeacher(teacherDir, { deepChannels: 12 });
-  writeFileSync(configPath, JSON.stringify(CONFIG));
+  await writeTinyInputs(tiny, { train: 12, test: 4 }, CONFIG, { deepChannels: 12 });
 }, 60_000);
 
 /** The cache folder of a split (there is one teacher folder under cache/features). */

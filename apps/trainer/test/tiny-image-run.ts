@@ -2,7 +2,8 @@
 // tests of whole commands (feature extraction, training) start from. Needs the built CLI (npm run build).
 import '@tensorflow/tfjs-core';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
@@ -10,6 +11,34 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { PNG } from 'pngjs';
 
 export const cliPath = join(__dirname, '..', 'dist', 'cli.js');
+
+/** Where one suite's tiny inputs go: a fresh temporary folder with its image folder, teacher and config. */
+export interface TinyRunFolder {
+  root: string;
+  dataDir: string;
+  teacherDir: string;
+  configPath: string;
+}
+
+export function tinyRunFolder(prefix: string): TinyRunFolder {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  return {
+    root,
+    dataDir: join(root, 'data'),
+    teacherDir: join(root, 'teacher'),
+    configPath: join(root, 'config.json'),
+  };
+}
+
+/** The CLI arguments naming a suite's config, image folder and teacher. */
+export const inputArgs = (f: TinyRunFolder): string[] => [
+  '--config',
+  f.configPath,
+  '--data-dir',
+  f.dataDir,
+  '--teacher',
+  f.teacherDir,
+];
 
 /** 2 classes of 16×16 PNGs (class 0 reddish, class 1 bluish, seeded noise) in `dir/{train,test}/c{0,1}`. */
 export function writeTinyImageFolder(dir: string, perClass: { train: number; test: number }): void {
@@ -79,6 +108,18 @@ export async function writeTinyTeacher(dir: string, opts: { deepChannels?: numbe
     }),
   );
   model.dispose();
+}
+
+/** Writes a suite's inputs: the tiny image folder, the random-weight teacher and `config` as JSON. */
+export async function writeTinyInputs(
+  f: TinyRunFolder,
+  perClass: { train: number; test: number },
+  config: object,
+  teacher: { deepChannels?: number } = {},
+): Promise<void> {
+  writeTinyImageFolder(f.dataDir, perClass);
+  await writeTinyTeacher(f.teacherDir, teacher);
+  writeFileSync(f.configPath, JSON.stringify(config));
 }
 
 /** Runs the built CLI (in `cwd` when given); exit status and output. */

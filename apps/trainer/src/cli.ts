@@ -45,6 +45,18 @@ const backendOption = () =>
     'cpu',
   ]);
 
+/** The options of every command that reads a run: where its data and teacher are now, the backend, quiet. */
+const runReaderOptions = (command: Command) =>
+  command
+    .option('--data-dir <dir>', 'dataset folder, if it moved')
+    .option('--teacher <path>', 'teacher weights, if they moved')
+    .addOption(backendOption())
+    .option('-q, --quiet', 'no progress bars');
+const layerOption = () =>
+  new Option('--layer <n>', 'decoder layer whose cross-attention is shown (default: the last)').argParser(
+    Number,
+  );
+
 const program = new Command()
   .name('symseq')
   .description('Learn, without labels, to describe images as short sequences of discrete symbols.')
@@ -114,15 +126,12 @@ program
     console.log((await featuresCommand(o)).join('\n'));
   });
 
-program
-  .command('eval')
-  .description('k-NN table (lengths 1, 2, 4, 8) of a trained run; rewrites its report')
-  .requiredOption('-r, --run <dir>', 'run folder written by train')
-  .option('--data-dir <dir>', 'dataset folder, if it moved')
-  .option('--teacher <path>', 'teacher weights, if they moved')
-  .addOption(backendOption())
-  .option('-q, --quiet', 'no progress bars')
-  .action(async (o) => evalCommand(o));
+runReaderOptions(
+  program
+    .command('eval')
+    .description('k-NN table (lengths 1, 2, 4, 8) of a trained run; rewrites its report')
+    .requiredOption('-r, --run <dir>', 'run folder written by train'),
+).action(async (o) => evalCommand(o));
 
 program
   .command('encode')
@@ -137,68 +146,59 @@ program
     await encodeCommand({ ...o, inputs });
   });
 
-program
-  .command('attn')
-  .description(
-    'attention montages (image + one overlay per symbol) and a per-class symbol-to-region consistency table',
-  )
-  .requiredOption('-r, --run <dir>', 'run folder written by train')
-  .option('-o, --out <dir>', 'output folder (default <run>/attention)')
-  .option('--per-class <n>', 'montages per class', int, 2)
-  .option('--consistency-per-class <n>', 'test images per class for the consistency score', int, 50)
-  .option(
-    '--faithfulness-per-class <n>',
-    'test images per class for the occlusion (deletion) test; 0 skips it',
-    int,
-    50,
-  )
-  .option('--no-prefix', 'skip the prefix tree of the test set (needs the feature caches)')
-  .option('--layer <n>', 'decoder layer whose cross-attention is shown (default: the last)', Number)
-  .option('--data-dir <dir>', 'dataset folder, if it moved')
-  .option('--teacher <path>', 'teacher weights, if they moved')
-  .addOption(backendOption())
-  .option('-q, --quiet', 'no progress bars')
-  .action(async (o) => {
-    const r = await attnCommand(o);
-    console.log(`${r.montages.length} montages written, e.g. ${r.montages[0]}\n\n${r.table}`);
-  });
+runReaderOptions(
+  program
+    .command('attn')
+    .description(
+      'attention montages (image + one overlay per symbol) and a per-class symbol-to-region consistency table',
+    )
+    .requiredOption('-r, --run <dir>', 'run folder written by train')
+    .option('-o, --out <dir>', 'output folder (default <run>/attention)')
+    .option('--per-class <n>', 'montages per class', int, 2)
+    .option('--consistency-per-class <n>', 'test images per class for the consistency score', int, 50)
+    .option(
+      '--faithfulness-per-class <n>',
+      'test images per class for the occlusion (deletion) test; 0 skips it',
+      int,
+      50,
+    )
+    .option('--no-prefix', 'skip the prefix tree of the test set (needs the feature caches)')
+    .addOption(layerOption()),
+).action(async (o) => {
+  const r = await attnCommand(o);
+  console.log(`${r.montages.length} montages written, e.g. ${r.montages[0]}\n\n${r.table}`);
+});
 
-program
-  .command('dictionary')
-  .description(
-    'symbol dictionary: per symbol its uses, positions, mean attention map, class mix and most confident uses (PNG atlas + HTML page)',
-  )
-  .requiredOption('-r, --run <dir>', 'run folder written by train')
-  .option('-o, --out <dir>', 'output folder (default <run>/dictionary)')
-  .option('--per-class <n>', 'test images per class the dictionary is built from', int, 50)
-  .option('--top <n>', 'most confident uses shown per symbol', int, 6)
-  .option('--atlas-rows <n>', 'symbols in the PNG atlas (the most used; the HTML page has all)', int, 32)
-  .option('--scale <n>', 'integer upscaling of the images', int, 2)
-  .option('--layer <n>', 'decoder layer whose cross-attention is shown (default: the last)', Number)
-  .option('--data-dir <dir>', 'dataset folder, if it moved')
-  .option('--teacher <path>', 'teacher weights, if they moved')
-  .addOption(backendOption())
-  .option('-q, --quiet', 'no progress bars')
-  .action(async (o) => {
-    const r = await dictionaryCommand(o);
-    console.log(`${r.symbols} symbols from ${r.images} test images: ${r.png}, ${r.html}, ${r.json}`);
-  });
+runReaderOptions(
+  program
+    .command('dictionary')
+    .description(
+      'symbol dictionary: per symbol its uses, positions, mean attention map, class mix and most confident uses (PNG atlas + HTML page)',
+    )
+    .requiredOption('-r, --run <dir>', 'run folder written by train')
+    .option('-o, --out <dir>', 'output folder (default <run>/dictionary)')
+    .option('--per-class <n>', 'test images per class the dictionary is built from', int, 50)
+    .option('--top <n>', 'most confident uses shown per symbol', int, 6)
+    .option('--atlas-rows <n>', 'symbols in the PNG atlas (the most used; the HTML page has all)', int, 32)
+    .option('--scale <n>', 'integer upscaling of the images', int, 2)
+    .addOption(layerOption()),
+).action(async (o) => {
+  const r = await dictionaryCommand(o);
+  console.log(`${r.symbols} symbols from ${r.images} test images: ${r.png}, ${r.html}, ${r.json}`);
+});
 
-program
-  .command('export')
-  .description(
-    'write what the browser demo loads: student, teacher model files, and a gallery of test images',
-  )
-  .requiredOption('-r, --run <dir>', 'run folder written by train')
-  .requiredOption('-o, --out <dir>', 'export folder (e.g. apps/demo/public/model)')
-  .option('--per-class <n>', 'gallery images per class', int, 10)
-  .option('--data-dir <dir>', 'dataset folder, if it moved')
-  .option('--teacher <path>', 'teacher weights, if they moved')
-  .addOption(backendOption())
-  .option('-q, --quiet', 'no progress bars')
-  .action(async (o) => {
-    console.log(`exported to ${await exportCommand(o)}`);
-  });
+runReaderOptions(
+  program
+    .command('export')
+    .description(
+      'write what the browser demo loads: student, teacher model files, and a gallery of test images',
+    )
+    .requiredOption('-r, --run <dir>', 'run folder written by train')
+    .requiredOption('-o, --out <dir>', 'export folder (e.g. apps/demo/public/model)')
+    .option('--per-class <n>', 'gallery images per class', int, 10),
+).action(async (o) => {
+  console.log(`exported to ${await exportCommand(o)}`);
+});
 
 program.parseAsync(process.argv).catch((e: Error) => {
   console.error(`symseq: ${e.message}`);

@@ -1,9 +1,10 @@
-import { createProgress, type FeatureCache } from '@symseq/data';
+import type { FeatureCache } from '@symseq/data';
 import type { Student } from '@symseq/decoder';
 import { Rng } from '@symseq/nn';
 import { knnClassify, retrievalMap, symbolClassStats, symbolKnnClassify, symbolUsage } from '@symseq/probe';
 import * as tf from '@tensorflow/tfjs-core';
 import { baselineRows, MAP_R, studentMapRow } from './baselines';
+import { forEachBatch } from './batches';
 import type { TrainConfig } from './config';
 import { cleanPooled, pooledDimOf } from './features';
 import { type RunFacts, resultTable, writeReport } from './report';
@@ -30,14 +31,8 @@ export async function encodeAll(
   const symbols = new Int32Array(f.count * L);
   const embeddings = new Map<number, Float32Array>();
   let dim = 0;
-  const bar = createProgress({
-    label: opts.label ?? 'encode',
-    total: f.count,
-    unit: 'img',
-    quiet: opts.quiet,
-  });
-  for (let s = 0; s < f.count; s += bs) {
-    const idx = Array.from({ length: Math.min(bs, f.count - s) }, (_, i) => s + i);
+  const all = Array.from({ length: f.count }, (_, i) => i);
+  await forEachBatch(all, bs, { label: opts.label ?? 'encode', quiet: opts.quiet }, async (idx, s) => {
     const out = tf.tidy(() => {
       const tokens = tf.tensor3d(f.tokens(idx, 0), [idx.length, f.tokenCount, f.tokenDim]);
       const o = student.forward(tokens, { mode: 'inference', lengths });
@@ -51,9 +46,7 @@ export async function encodeAll(
       embeddings.get(lengths[i])!.set(e, s * dim);
     }
     tf.dispose([out.symbols, ...out.emb]);
-    bar.increment(idx.length);
-  }
-  bar.stop();
+  });
   return { symbols, length: L, embeddings, dim };
 }
 
@@ -230,6 +223,31 @@ export function checkAgainstData(config: TrainConfig, sizes: { train: number; te
   }
   if (sizes.test < 1) problems.push('  data: the test split has no images');
   if (problems.length) throw new Error(`invalid config for this dataset:\n${problems.join('\n')}`);
+}
+
+/**
+ * The facts every report of a run states, whichever command writes it: backend, teacher, image counts,
+ * the command line and the skipped images; `training` adds what train knows (steps, seconds, loss).
+ */
+export function runFacts(
+  run: {
+    backend: string;
+    teacherId: string;
+    train: FeatureCache;
+    test: FeatureCache;
+    skipped: RunFacts['skipped'];
+  },
+  training: Pick<RunFacts, 'steps' | 'trainSeconds' | 'featureSeconds' | 'finalLoss'> = {},
+): RunFacts {
+  return {
+    backend: run.backend,
+    teacherId: run.teacherId,
+    trainImages: run.train.count,
+    testImages: run.test.count,
+    ...training,
+    command: process.argv.slice(1).join(' '),
+    skipped: run.skipped,
+  };
 }
 
 /**

@@ -21,6 +21,7 @@ import type { Student } from '@symseq/decoder';
 import { type PrefixDepthStats, prefixTreeStats, ResidualKMeans } from '@symseq/probe';
 import type { Teacher } from '@symseq/vit-teacher';
 import * as tf from '@tensorflow/tfjs-core';
+import { forEachBatch } from './batches';
 import { encodeAll } from './evaluation';
 import { cleanPooled } from './features';
 import { datasetImages, encodeImages } from './inference';
@@ -48,23 +49,14 @@ export async function encodePool(
   const symbols: Int32Array[] = [];
   const maps: Float32Array[] = [];
   let length = 0;
-  const bar = createProgress({
-    label: opts.label ?? 'attention',
-    total: indices.length,
-    unit: 'img',
-    quiet: opts.quiet,
-  });
-  for (let s = 0; s < indices.length; s += bs) {
-    const idx = indices.slice(s, s + bs);
+  await forEachBatch(indices, bs, { label: opts.label ?? 'attention', quiet: opts.quiet }, async (idx) => {
     const batch = datasetImages(ds, idx);
     const e = await encodeImages(student, teacher, batch, { layer: opts.layer });
     batch.dispose();
     length = e.length;
     symbols.push(e.symbols);
     maps.push(symbolAttentionMaps(e.attention, { grid }).data);
-    bar.increment(idx.length);
-  }
-  bar.stop();
+  });
   return {
     indices,
     labels: Int32Array.from(indices, (i) => ds.labels[i]),

@@ -1,5 +1,5 @@
 import { openSplits } from '../data-source';
-import { checkAgainstData, evaluateRun } from '../evaluation';
+import { checkAgainstData, evaluateRun, runFacts } from '../evaluation';
 import { featuresOf } from '../features';
 import { openRun, type RunFlags } from '../run-folder';
 import { loadTeacher } from '../teacher-source';
@@ -21,14 +21,13 @@ export async function evalCommand(flags: RunFlags & { quiet?: boolean }): Promis
       student,
       trainF,
       testF,
-      {
+      runFacts({
         backend: backend.name,
         teacherId: teacher.id,
-        trainImages: trainF.count,
-        testImages: testF.count,
-        command: process.argv.slice(1).join(' '),
+        train: trainF,
+        test: testF,
         skipped: splits.skipped,
-      },
+      }),
       { quiet: flags.quiet },
     );
     console.log(table);

@@ -4,7 +4,7 @@ import { Student } from '@symseq/decoder';
 import { selectBackend } from '../backend';
 import { buildTrainConfig, type TrainFlags, withAbsolutePaths } from '../config';
 import { checkDataLocation, openSplits } from '../data-source';
-import { checkAgainstData, evaluateRun } from '../evaluation';
+import { checkAgainstData, evaluateRun, runFacts } from '../evaluation';
 import { featuresOf } from '../features';
 import { RunFolder } from '../run-folder';
 import { loadTeacher } from '../teacher-source';
@@ -76,18 +76,10 @@ export async function trainCommand(
     result.student,
     trainF,
     testF,
-    {
-      backend: backend.name,
-      teacherId: teacher.id,
-      trainImages: trainF.count,
-      testImages: testF.count,
-      steps: result.steps,
-      trainSeconds: result.seconds,
-      featureSeconds,
-      finalLoss: result.finalLoss,
-      command: process.argv.slice(1).join(' '),
-      skipped: splits.skipped,
-    },
+    runFacts(
+      { backend: backend.name, teacherId: teacher.id, train: trainF, test: testF, skipped: splits.skipped },
+      { steps: result.steps, trainSeconds: result.seconds, featureSeconds, finalLoss: result.finalLoss },
+    ),
     { quiet: flags.quiet },
   );
   log('');

@@ -70,7 +70,7 @@ describe.skipIf(!ready)('train → encode, attn, export on real data', () => {
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
     expect(manifest.format).toBe('symseq-demo-export');
     expect(manifest.version).toBe(1);
-    expect(manifest.grid).toEqual([2, 2]);
+    expect(manifest.grid).toEqual([8, 8]); // the cpu preset: conv_pw_11_relu tokens at 128 px
     const gallery = JSON.parse(readFileSync(join(out, 'gallery.json'), 'utf8'));
     expect(gallery.length).toBe(20);
     expect(existsSync(join(out, 'teacher', 'model.json'))).toBe(true);

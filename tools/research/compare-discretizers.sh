@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 OUT=${1:-runs/compare}
 DATA=${CIFAR10_DIR:-../shared/data/cifar10-jpeg}
 TEACHER=${MOBILENET_DIR:-../shared/models/mobilenet_v1_0.75_224}
-common=(--data-dir "$DATA" --teacher "$TEACHER" --train-limit 10000 --test-limit 2000 --epochs 2 -q)
+common=(--data-dir "$DATA" --teacher "$TEACHER" --train-limit 10000 --test-limit 2000 --epochs 2 --workers 1 -q)
 declare -A DISC=(
   [temperature]='{"kind":"temperature"}'
   [gumbel]='{"kind":"gumbel"}'

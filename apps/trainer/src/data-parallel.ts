@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -7,6 +6,7 @@ import type { Objective } from '@symseq/loss';
 import type { StateDict } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from './config';
+
 import type { StepValues, TrainStep, TrainStepOptions } from './train-step';
 
 /**
@@ -291,8 +291,6 @@ function replicaScript(): URL {
     'train --workers: dist/train-replica.js not found; build the trainer first (npm run build -w @symseq/trainer)',
   );
 }
-
-export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** Rank 0's handle on the group: starts the other replicas, runs steps, stops them. */
 export class DataParallel {

@@ -4,7 +4,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { FeatureCache } from '@symseq/data';
 import { Student } from '@symseq/decoder';
 import { selectBackend } from './backend';
-import { ReplicaComm, type ReplicaWorkerData, replicaLoop, sha256 } from './data-parallel';
+import { sha256 } from './checkpoints';
+import { ReplicaComm, type ReplicaWorkerData, replicaLoop } from './data-parallel';
 import { objectiveFor } from './train';
 import { TrainStep } from './train-step';
 

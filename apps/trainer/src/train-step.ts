@@ -60,7 +60,7 @@ export class TrainStep {
       { decayed: (_name, v) => v.rank >= 2 },
     );
     if (regularizerActive(options.regularizer)) {
-      this.regularizer = new SymbolRegularizer(options.regularizer as SymbolRegularizerConfig);
+      this.regularizer = new SymbolRegularizer(options.regularizer);
     }
   }
 
@@ -196,6 +196,6 @@ export function sumInChunks(xs: tf.Tensor[], chunk = 7): tf.Tensor {
 }
 
 /** A symbol regulariser with a non-zero weight: `usageWeight=0` (and `infoMaxWeight=0`) switch it off. */
-export function regularizerActive(r?: SymbolRegularizerConfig): boolean {
+export function regularizerActive(r?: SymbolRegularizerConfig): r is SymbolRegularizerConfig {
   return !!r && ((r.usageWeight ?? 0) > 0 || (r.infoMaxWeight ?? 0) > 0);
 }

@@ -41,7 +41,7 @@ const fmt = (ms) =>
   ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms >= 1 ? ms.toFixed(2) : ms.toFixed(3);
 const c = tfjs.config;
 const labels = {
-  trainStep: `training step, batch ${c.trainBatch} (forward, cosine loss × ${c.lengths.length} lengths, backward, clip, Adam)`,
+  trainStep: `training step, batch ${c.trainBatch} (forward, ${c.objective?.kind ?? 'features'} loss × ${c.lengths.length} lengths${c.objective?.regularizer?.usageWeight ? ' + usage regulariser' : ''}, backward, clip, Adam)`,
   inference: `inference forward, batch ${c.inferBatch} (8 symbols, encoder + projector for lengths ${c.lengths.join(',')})`,
 };
 const rows = Object.keys(tfjs.ms)

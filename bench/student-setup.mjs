@@ -9,8 +9,27 @@ export { tf };
 export const here = dirname(fileURLToPath(import.meta.url));
 export const root = join(here, '..');
 
-export const TEACHER_DIM = 768; // MobileNetV1 α=0.75 conv_pw_13_relu channels
-export const TOKENS = 4; // 64 px input → 2×2 feature map
+/**
+ * The preset's teacher shapes: tokens [TOKENS, TOKEN_DIM] from `teacher.tokensLayer` at
+ * `teacher.inputSize`, pooled [POOLED_DIM] from `teacher.pooledLayer` (bench/mobilenet-layers.json,
+ * shared with student_step.py). For the cpu preset: 128 px, conv_pw_11_relu 8×8×384, conv_pw_13_relu 768.
+ */
+export function presetShapes(preset) {
+  const layers = JSON.parse(readFileSync(join(here, 'mobilenet-layers.json'), 'utf8'));
+  const t = preset.teacher;
+  const layer = (name, field) => {
+    const l = layers[name];
+    if (!l) throw new Error(`apps/trainer/configs/cpu.json: ${field} '${name}' is not in bench/mobilenet-layers.json`);
+    return l;
+  };
+  const tok = layer(t.tokensLayer, 'teacher.tokensLayer');
+  const side = Math.ceil(t.inputSize / tok.stride);
+  return {
+    tokens: side * side,
+    tokenDim: tok.channels,
+    pooledDim: layer(t.pooledLayer ?? t.tokensLayer, 'teacher.pooledLayer').channels,
+  };
+}
 
 /** `wasm` (one thread, SIMD) or `cpu`, initialised as apps/trainer's selectBackend does. */
 export async function useBackend(backend) {
@@ -31,27 +50,32 @@ export function positiveInt(name, text) {
 
 /**
  * The CPU preset's student (apps/trainer/configs/cpu.json, completed by the trainer's own
- * studentConfigFor() for the `features` objective on MobileNet tokens), its objective and the
- * trainer's own TrainStep (apps/trainer/src/train-step.ts): what `symseq train` runs, not a copy.
+ * studentConfigFor() for the preset's token and pooled shapes), the preset's objective (from the
+ * OBJECTIVES registry: `contrast` today) and the trainer's own TrainStep (apps/trainer/src/train-step.ts,
+ * with the preset's usage regulariser): what `symseq train` runs, not a copy.
  * Imports the BUILT trainer library (apps/trainer/dist/index.js). Call after useBackend().
  */
 export async function createStudentBench() {
   const { Student } = await import('@symseq/decoder');
-  const { FeaturesObjective } = await import('@symseq/loss');
+  const { createObjective } = await import('@symseq/loss');
   const { resolveTrainConfig, studentConfigFor, TrainStep } = await import('../apps/trainer/dist/index.js');
   const preset = resolveTrainConfig(
     JSON.parse(readFileSync(join(root, 'apps/trainer/configs/cpu.json'), 'utf8')),
     'apps/trainer/configs/cpu.json',
   );
-  const config = studentConfigFor(preset, { tokenDim: TEACHER_DIM, pooledDim: TEACHER_DIM });
+  const shapes = presetShapes(preset);
+  const config = studentConfigFor(preset, { tokenDim: shapes.tokenDim, pooledDim: shapes.pooledDim });
   const optim = { auxWeight: preset.objective.auxWeight, ...preset.optim };
 
   const student = new Student(config, { seed: 0 });
-  const objective = new FeaturesObjective(preset.objective.features, {
-    lengths: [...preset.objective.lengths],
-    weights: preset.objective.weights,
-    pooledDim: TEACHER_DIM,
-  });
+  const o = preset.objective;
+  if (o.kind === 'dino') throw new Error('bench: the dino objective needs prototypes from data; benchmark features or contrast');
+  const objective = createObjective(
+    o.kind,
+    o[o.kind],
+    { lengths: [...o.lengths], weights: o.weights, pooledDim: shapes.pooledDim },
+    { prototypes: o.prototypes },
+  );
   const step = new TrainStep(student, objective, {
     lr: optim.lr,
     weightDecay: optim.weightDecay,
@@ -67,7 +91,7 @@ export async function createStudentBench() {
   };
   const lengths = [...preset.objective.lengths];
 
-  /** The trainer's loss (call inside variableGrads); `pooled` are the `features` objective's targets. */
+  /** The trainer's loss (call inside variableGrads); `pooled` are the objective's targets. */
   const loss = (tokens, pooled, i) => step.loss(tokens, pooled, i);
 
   /** Clip, Adam, decoupled weight decay on matrices: the rest of the trainer's step. */
@@ -88,14 +112,15 @@ export async function createStudentBench() {
 
   /** Random inputs: post-ReLU-like tokens in [0, 1), normal targets (only shapes matter for speed). */
   const inputs = (batch, seed) => ({
-    tokens: tf.randomUniform([batch, TOKENS, TEACHER_DIM], 0, 1, 'float32', seed),
-    targets: tf.randomNormal([batch, TEACHER_DIM], 0, 1, 'float32', seed + 1),
+    tokens: tf.randomUniform([batch, shapes.tokens, shapes.tokenDim], 0, 1, 'float32', seed),
+    targets: tf.randomNormal([batch, shapes.pooledDim], 0, 1, 'float32', seed + 1),
   });
 
   return {
     student,
     config,
     preset,
+    shapes,
     objective,
     step,
     optim,

@@ -8,8 +8,6 @@ import {
   createStudentBench,
   median,
   positiveInt,
-  TEACHER_DIM,
-  TOKENS,
   tf,
   useBackend,
 } from './student-setup.mjs';
@@ -29,21 +27,17 @@ const batch = positiveInt('train-batch', args['train-batch']);
 await useBackend('wasm');
 const { DataParallel } = await import('../apps/trainer/dist/index.js');
 const bench = await createStudentBench();
-// The bench's step uses the features objective (student-setup.mjs), whatever the preset names.
-const config = {
-  ...bench.preset,
-  objective: { ...bench.preset.objective, kind: 'features' },
-  optim: { ...bench.preset.optim, batchSize: batch },
-};
+// The preset's own objective and regulariser (student-setup.mjs), at the benchmarked batch.
+const config = { ...bench.preset, optim: { ...bench.preset.optim, batchSize: batch } };
 const dp = await DataParallel.start({
   replicas: workers,
   config,
   stepper: bench.step,
   student: bench.student,
   objective: bench.objective,
-  tokenCount: TOKENS,
-  tokenDim: TEACHER_DIM,
-  pooledDim: TEACHER_DIM,
+  tokenCount: bench.shapes.tokens,
+  tokenDim: bench.shapes.tokenDim,
+  pooledDim: bench.shapes.pooledDim,
 });
 const { tokens, targets } = bench.inputs(batch, 7);
 const tokenRows = await tokens.data();

@@ -16,7 +16,6 @@ import {
   here,
   positiveInt,
   root,
-  TOKENS,
   tf,
   time,
   useBackend,
@@ -42,7 +41,7 @@ const inferBatch = positiveInt('infer-batch', args['infer-batch']);
 const matmulReps = positiveInt('matmul-reps', args['matmul-reps'] ?? (backend === 'wasm' ? '50' : '5'));
 
 await useBackend(backend);
-const { config: studentConfig, optim, params, trainStep, inference, inputs } = await createStudentBench();
+const { config: studentConfig, optim, params, trainStep, inference, inputs, shapes, preset } = await createStudentBench();
 
 const { tokens: trainTokens, targets: trainTargets } = inputs(trainBatch, 1);
 const { tokens: inferTokens } = inputs(inferBatch, 3);
@@ -95,7 +94,7 @@ console.log(
         backend === 'wasm' ? await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT') : undefined,
       cpu: cpus()[0]?.model,
       loadavg: loadavg(),
-      config: { ...studentConfig, teacherTokens: TOKENS, trainBatch, inferBatch, optim },
+      config: { ...studentConfig, teacherTokens: shapes.tokens, objective: preset.objective, trainBatch, inferBatch, optim },
       params,
       losses,
       leakedTensors: {

@@ -10,9 +10,11 @@ import os
 
 # BENCH_THREADS threads (default one) everywhere (OpenBLAS reads its variable when it is loaded, i.e.
 # before `import torch`).
+# BENCH_BLAS_THREADS (default BENCH_THREADS) sets OpenBLAS's own pool apart from torch's intra-op one.
 THREADS = os.environ.get("BENCH_THREADS", "1")
+BLAS_THREADS = os.environ.get("BENCH_BLAS_THREADS", THREADS)
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = THREADS
+    os.environ[_var] = BLAS_THREADS if _var == "OPENBLAS_NUM_THREADS" else THREADS
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -29,8 +31,16 @@ torch.set_num_threads(int(THREADS))
 torch.set_num_interop_threads(1)
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-TEACHER_DIM = 768  # MobileNetV1 α=0.75 conv_pw_13_relu channels
-TOKENS = 4  # 64 px input → 2×2 feature map
+
+def preset_shapes(preset):
+    """Tokens, token and pooled sizes of the preset's teacher layers (bench/mobilenet-layers.json, as student-setup.mjs)."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "mobilenet-layers.json")) as f:
+        layers = json.load(f)
+    t = preset["teacher"]
+    tok = layers[t.get("tokensLayer", "conv_pw_13_relu")]
+    pooled = layers[t.get("pooledLayer") or t.get("tokensLayer", "conv_pw_13_relu")]
+    side = -(-t["inputSize"] // tok["stride"])
+    return side * side, tok["channels"], pooled["channels"]
 LN_EPS = 1e-6  # @symseq/nn LayerNorm default
 
 
@@ -144,7 +154,7 @@ class SymbolDecoder(nn.Module):
         memory = [b.cross_attn.keys_values(m) for b in self.blocks]  # once per forward
         x = (self.start_token + self.pos_embed[0:1]).expand(batch, 1, self.dim)
         caches = [None] * len(self.blocks)
-        symbols, fed, cross = [], [], []
+        symbols, fed, cross, all_logits = [], [], [], []
         for t in range(steps):
             h, probs = x, []
             for i, block in enumerate(self.blocks):
@@ -152,12 +162,13 @@ class SymbolDecoder(nn.Module):
                 probs.append(p.squeeze(2))
             logits = self.head(self.norm(h).reshape(batch, self.dim))
             indices, z = temperature_softmax(logits)
+            all_logits.append(logits)
             symbols.append(indices)
             fed.append(z)
             cross.append(probs)
             if t + 1 < steps:
                 x = (z @ self.symbol_embed + self.pos_embed[t + 1]).unsqueeze(1)
-        return torch.stack(symbols, 1), fed, cross
+        return torch.stack(symbols, 1), fed, cross, torch.stack(all_logits, 1)
 
 
 class EncoderBlock(nn.Module):
@@ -234,14 +245,15 @@ class Student(nn.Module):
             p.get("normLastLayer", True),
         )
 
-    def forward(self, tokens, lengths):
-        """Per prefix length l: (projection s_l [B, K], embedding h_l [B, d]); and the symbols."""
-        symbols, fed, _cross = self.decoder.generate(tokens, max(lengths))
+    def forward(self, tokens, lengths, with_logits=False):
+        """Per prefix length l: (projection s_l [B, K], embedding h_l [B, d]); the symbols (and logits [B, L, V])."""
+        symbols, fed, _cross, logits = self.decoder.generate(tokens, max(lengths))
         fed = torch.stack(fed, 1)
         embeddings = [self.encoder(fed[:, :l]) for l in lengths]
         # One projector call over all prefixes, as the TS student does.
         projections = self.projector(torch.cat(embeddings, 0)).chunk(len(lengths), 0)
-        return list(zip(projections, embeddings)), symbols
+        out = (list(zip(projections, embeddings)), symbols)
+        return (*out, logits) if with_logits else out
 
 
 def student_config():
@@ -249,12 +261,32 @@ def student_config():
         preset = json.load(f)
     s = dict(preset["student"])
     lengths = list(preset["objective"]["lengths"])
-    s.update(teacherDim=TEACHER_DIM, lengths=lengths, projector={**s["projector"], "outDim": TEACHER_DIM})
+    tokens, token_dim, pooled_dim = preset_shapes(preset)
+    s.update(teacherDim=token_dim, teacherTokens=tokens, pooledDim=pooled_dim, lengths=lengths,
+             projector={**s["projector"], "outDim": pooled_dim})
     if s.get("discretizer", {}).get("kind", "temperature") != "temperature":
         raise SystemExit("student_step.py: only the `temperature` discretizer is written here")
     # MultiLengthLoss: equal weights 1 / len(lengths) unless the objective gives its own.
     weights = preset["objective"].get("weights") or [1 / len(lengths)] * len(lengths)
-    return s, {"auxWeight": 1, **preset["optim"]}, weights
+    return s, {"auxWeight": 1, **preset["optim"]}, weights, preset["objective"]
+
+
+def prefix_loss(objective, s, target):
+    """The preset objective's loss of one prefix (@symseq/loss): cosine regression or symmetric InfoNCE."""
+    if objective["kind"] == "features":
+        return (1 - F.cosine_similarity(s, target, dim=-1, eps=1e-8)).mean()
+    if objective["kind"] == "contrast":
+        tau = objective.get("contrast", {}).get("temperature", 0.1)
+        logits = F.normalize(s, dim=-1) @ F.normalize(target, dim=-1).t() / tau
+        labels = torch.arange(s.shape[0])
+        return 0.5 * (F.cross_entropy(logits, labels) + F.cross_entropy(logits.t(), labels))
+    raise SystemExit(f"student_step.py: objective {objective['kind']!r} is not written here")
+
+
+def usage_regularizer(logits):
+    """−H(batch marginal of softmax(logits)), mean over positions (@symseq/loss SymbolRegularizer, eps 1e-8)."""
+    m = torch.softmax(logits, -1).mean(0)
+    return (m * torch.log(m.clamp_min(1e-8))).sum(-1).mean()
 
 
 def median_ms(fn, n, warmup):
@@ -294,7 +326,8 @@ def main():
             ap.error(f"--{name.replace('_', '-')} must be a positive integer")
 
     torch.manual_seed(0)
-    cfg, optim, weights = student_config()
+    cfg, optim, weights, objective = student_config()
+    usage_weight = objective.get("regularizer", {}).get("usageWeight", 0)
     lengths = cfg["lengths"]
     model = Student(cfg)
     trainable = [p for p in model.parameters() if p.requires_grad]
@@ -307,18 +340,20 @@ def main():
     opt = torch.optim.Adam(trainable, lr=optim["lr"], betas=(0.9, 0.999), eps=1e-8)
 
     g = torch.Generator().manual_seed(1)
-    train_tokens = torch.rand(a.train_batch, TOKENS, TEACHER_DIM, generator=g)
-    train_targets = torch.randn(a.train_batch, TEACHER_DIM, generator=g)
-    infer_tokens = torch.rand(a.infer_batch, TOKENS, TEACHER_DIM, generator=g)
+    tokens, token_dim, pooled_dim = cfg["teacherTokens"], cfg["teacherDim"], cfg["pooledDim"]
+    train_tokens = torch.rand(a.train_batch, tokens, token_dim, generator=g)
+    train_targets = torch.randn(a.train_batch, pooled_dim, generator=g)
+    infer_tokens = torch.rand(a.infer_batch, tokens, token_dim, generator=g)
     losses = []
 
     def train_step(_i):
         model.train()
         opt.zero_grad(set_to_none=True)
-        prefixes, _ = model(train_tokens, lengths)
+        prefixes, _, logits = model(train_tokens, lengths, with_logits=True)
         target = train_targets.detach()
-        loss = sum(w * (1 - F.cosine_similarity(s, target, dim=-1, eps=1e-8)).mean()
-                   for w, (s, _) in zip(weights, prefixes))
+        loss = sum(w * prefix_loss(objective, s, target) for w, (s, _) in zip(weights, prefixes))
+        if usage_weight > 0:
+            loss = loss + usage_weight * usage_regularizer(logits)
         # (The TS step also adds auxWeight · the discretizer's aux loss: 0 for `temperature`.)
         loss.backward()
         if optim["clipGrad"] > 0:
@@ -362,12 +397,13 @@ def main():
     print(json.dumps({
         "side": "torch",
         "threads": torch.get_num_threads(),
+        "blasThreads": int(BLAS_THREADS),
         "interopThreads": torch.get_num_interop_threads(),
         "python": platform.python_version(),
         "torch": torch.__version__,
         "blas": blas_library(),
         "loadavg": list(os.getloadavg()),
-        "config": {**cfg, "teacherTokens": TOKENS, "trainBatch": a.train_batch,
+        "config": {**cfg, "objective": objective, "trainBatch": a.train_batch,
                    "inferBatch": a.infer_batch, "optim": optim},
         "params": params,
         "losses": losses,

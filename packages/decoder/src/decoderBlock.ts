@@ -40,7 +40,7 @@ export class DecoderBlock {
 
   /** Keys and values of the (projected) teacher tokens [B, N, dim]: computed once per forward. */
   memoryKeysValues(memory: tf.Tensor): KVCache {
-    return this.crossAttn.keysValues(memory);
+    return this.crossAttn.keysValues(memory, { transposedKeys: true });
   }
 
   /** New positions `x` [B, T, dim] after the ones held in `cache`; returns the grown cache. */

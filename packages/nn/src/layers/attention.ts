@@ -15,6 +15,8 @@ export interface AttentionOptions {
 export interface KVCache {
   k: tf.Tensor;
   v: tf.Tensor;
+  /** The keys transposed, [B, heads, headDim, S], for a source attended to many times (memory). */
+  kT?: tf.Tensor;
 }
 
 export interface AttentionResult {
@@ -66,9 +68,17 @@ export class MultiHeadAttention {
     return tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [b, t, this.opts.dim]);
   }
 
-  /** Keys and values of a source sequence [B, S, kvDim], split into heads. */
-  keysValues(source: tf.Tensor): KVCache {
-    return { k: this.splitHeads(this.k.apply(source)), v: this.splitHeads(this.v.apply(source)) };
+  /**
+   * Keys and values of a source sequence [B, S, kvDim], split into heads. `transposedKeys` also
+   * keeps kᵀ, for a source attended to at every decoding step (computed once, not once a step).
+   */
+  keysValues(source: tf.Tensor, opts: { transposedKeys?: boolean } = {}): KVCache {
+    const kv: KVCache = {
+      k: this.splitHeads(this.k.apply(source)),
+      v: this.splitHeads(this.v.apply(source)),
+    };
+    if (opts.transposedKeys) kv.kT = swapLast(kv.k);
+    return kv;
   }
 
   /**
@@ -76,7 +86,7 @@ export class MultiHeadAttention {
    * to [B, heads, T, S] (0 where allowed, a large negative number where not).
    */
   attend(q: tf.Tensor, kv: KVCache, mask?: tf.Tensor): { out: tf.Tensor; probs: tf.Tensor } {
-    let scores = tf.mul(matMul(q, swapLast(kv.k)), this.scale);
+    let scores = tf.mul(matMul(q, kv.kT ?? swapLast(kv.k)), this.scale);
     if (mask) scores = tf.add(scores, mask);
     const probs = tf.softmax(scores, -1);
     return { out: matMul(probs, kv.v), probs };

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ones, zeros } from '../init';
+import { addChannels, mulChannels } from '../matmul';
 import type { ParamScope } from '../params';
 
 /** Layer normalisation over the last axis (biased variance, as torch.nn.LayerNorm). */
@@ -22,7 +23,7 @@ export class LayerNorm {
       const centred = tf.sub(x, tf.mean(x, -1, true));
       const variance = tf.mean(tf.square(centred), -1, true);
       const xhat = tf.mul(centred, tf.rsqrt(tf.add(variance, this.eps)));
-      return tf.add(tf.mul(xhat, this.weight), this.bias);
+      return addChannels(mulChannels(xhat, this.weight), this.bias);
     });
   }
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # System packages some tests need (Debian): Chromium for the demo's end-to-end test; Mesa's EGL/GLES
-# drivers for the trainer's WebGPU test (Dawn's OpenGL ES backend, EGL_PLATFORM=surfaceless).
+# drivers for the trainer's WebGPU test (Dawn's OpenGL ES backend on llvmpipe, EGL_PLATFORM=surfaceless).
+# Not lavapipe (mesa-vulkan-drivers): Dawn 0.6.2 rejects Mesa 22.3's, "Vulkan shaderUniform*ArrayDynamicIndexing
+# required".
 # Installed only when missing, so a developer machine that has them pays nothing.
 set -u
 need=()

@@ -16,32 +16,28 @@ const NATIVE: Record<string, string> = {
  * Selects the fastest backend that loads: tfjs-node-gpu → webgpu (Dawn, a hardware adapter) → tfjs-node →
  * wasm → cpu, or the one asked for.
  * Also registers every gradient (tfjs-core alone registers none in Node).
- * Returns the backend name and why others were passed over.
+ * Returns the backend name, why others were passed over, and the Dawn adapter when it is webgpu.
  */
 export async function selectBackend(
   choice: BackendChoice = 'auto',
-): Promise<{ name: string; notes: string[] }> {
+): Promise<{ name: string; notes: string[]; adapter?: DawnAdapter }> {
   // @tensorflow/tfjs registers gradients and the cpu backend.
   await import('@tensorflow/tfjs');
   const notes: string[] = [];
-  let adapter: DawnAdapter | undefined;
   const order = choice === 'auto' ? ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] : [choice];
   for (const name of order) {
+    let adapter: DawnAdapter | undefined;
     try {
       if (NATIVE[name]) require(NATIVE[name]);
       else if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
-      // auto takes a hardware adapter only. Dawn's OpenGL ES path (Mesa llvmpipe) computed zeros for the
-      // student's matMuls here (tfjs-webgpu 4.22, Dawn 0.6.2, Mesa 22.3), so it is opt-in for debugging.
-      else if (name === 'webgpu') {
-        adapter = await registerDawnWebGpu({
-          allowSoftware: choice === 'webgpu' && process.env.SYMSEQ_WEBGPU_SOFTWARE === '1',
-        });
-      }
+      // auto takes a hardware adapter only: on a software one (Mesa llvmpipe through Dawn's OpenGL ES
+      // backend) webgpu is right but slower than wasm. --backend webgpu takes either.
+      else if (name === 'webgpu') adapter = await registerDawnWebGpu({ allowSoftware: choice === 'webgpu' });
       if (!(await tf.setBackend(name))) throw new Error('setBackend returned false');
       await tf.ready();
-      if (adapter)
-        notes.push(`webgpu adapter: ${adapter.description}${adapter.software ? ', software' : ''}`);
-      return { name: tf.getBackend(), notes };
+      if (!adapter) return { name: tf.getBackend(), notes };
+      notes.push(`webgpu adapter: ${adapter.description}${adapter.software ? ', software' : ''}`);
+      return { name: tf.getBackend(), notes, adapter };
     } catch (e) {
       const why = (e as Error).message.split('\n')[0];
       notes.push(

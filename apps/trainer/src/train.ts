@@ -12,6 +12,7 @@ import { pooledDimOf, pooledOfViews, tokensOfViews } from './features';
 import { RunFolder } from './run-folder';
 import { cosineLr } from './schedule';
 import { TrainStep } from './train-step';
+import { readOnHost } from './webgpu-backend';
 
 export interface TrainResult {
   student: Student;
@@ -221,8 +222,8 @@ export async function train(
                 step,
                 student: await student.save({ step, epoch: e, config: config.name }),
                 states: {
-                  optimizer: stepper.state(),
-                  objective: objective.state(),
+                  // readOnHost: webgpu in Node has no synchronous readback for these state() reads.
+                  ...(await readOnHost(() => ({ optimizer: stepper.state(), objective: objective.state() }))),
                   loop: { step, epoch: e, lastLoss: values.total },
                 },
               },

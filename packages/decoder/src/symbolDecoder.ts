@@ -112,7 +112,8 @@ export class SymbolDecoder {
   memory(tokens: tf.Tensor): KVCache[] {
     assertRank(tokens, 3, 'SymbolDecoder: teacher tokens [B, N, Dt]');
     assertLastDim(tokens, this.config.teacherDim, 'SymbolDecoder: teacher tokens [B, N, Dt]');
-    const m = this.tokenNorm.apply(this.tokenProj.apply(tokens));
+    // The teacher is frozen: no gradient flows back into its tokens, so none is computed.
+    const m = this.tokenNorm.apply(this.tokenProj.apply(tokens, { inputGrad: false }));
     return this.blocks.map((b) => b.memoryKeysValues(m));
   }
 

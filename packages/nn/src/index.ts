@@ -28,7 +28,7 @@ export { EncoderBlock, type EncoderBlockOptions } from './layers/encoderBlock';
 export { LayerNorm } from './layers/layerNorm';
 export { Linear, type LinearOptions } from './layers/linear';
 export { Mlp } from './layers/mlp';
-export { addChannels, dense, matMul, mulChannels, sumLeading, swapLast } from './matmul';
+export { addChannels, type DenseOptions, dense, matMul, mulChannels, sumLeading, swapLast } from './matmul';
 export { l2Normalize } from './normalize';
 export * from './optim';
 export { type HostTensor, ParamScope, ParamStore, sameShape } from './params';

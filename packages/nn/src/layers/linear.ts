@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { type Initializer, truncNormal, zeros } from '../init';
-import { dense } from '../matmul';
+import { type DenseOptions, dense } from '../matmul';
 import type { ParamScope } from '../params';
 
 export interface LinearOptions {
@@ -27,7 +27,7 @@ export class Linear {
     if (opts.bias ?? true) this.bias = scope.add('bias', [outDim], zeros);
   }
 
-  apply(x: tf.Tensor): tf.Tensor {
-    return dense(x, this.weight, this.bias);
+  apply(x: tf.Tensor, opts?: DenseOptions): tf.Tensor {
+    return dense(x, this.weight, this.bias, opts);
   }
 }

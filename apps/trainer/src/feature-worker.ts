@@ -25,20 +25,33 @@ try {
     source: (i) => `${images.name}#${i}`,
   });
   const featurize = teacherFeaturizer(teacher);
-  port.on('message', async (m: FeatureWorkerRequest) => {
-    if (m.type === 'exit') {
-      teacher.dispose();
-      port.close();
-      return;
+  // Requests queue up here and run one at a time: the main thread keeps one shard in reserve per
+  // worker, so a worker never waits for the next index after posting a shard.
+  const queue: FeatureWorkerRequest[] = [];
+  let running = false;
+  const drain = async () => {
+    if (running) return;
+    running = true;
+    for (let m = queue.shift(); m; m = queue.shift()) {
+      if (m.type === 'exit') {
+        teacher.dispose();
+        port.close();
+        return;
+      }
+      try {
+        const shard = await computeFeatureShard(data.plan, dataset, featurize, m.index, (views) =>
+          post({ type: 'views', views }),
+        );
+        post({ type: 'shard', shard }, [shard.bytes.buffer as ArrayBuffer]);
+      } catch (e) {
+        post({ type: 'error', message: (e as Error).message });
+      }
     }
-    try {
-      const shard = await computeFeatureShard(data.plan, dataset, featurize, m.index, (views) =>
-        post({ type: 'views', views }),
-      );
-      post({ type: 'shard', shard }, [shard.bytes.buffer as ArrayBuffer]);
-    } catch (e) {
-      post({ type: 'error', message: (e as Error).message });
-    }
+    running = false;
+  };
+  port.on('message', (m: FeatureWorkerRequest) => {
+    queue.push(m);
+    void drain();
   });
   post({ type: 'ready' });
 } catch (e) {

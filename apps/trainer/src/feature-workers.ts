@@ -101,8 +101,11 @@ export function workerShardExecutor(o: {
         pool.push(w);
         w.on('message', (m: FeatureWorkerReply) => {
           if (failed) return;
-          if (m.type === 'ready') next(w);
-          else if (m.type === 'views') onViews(m.views);
+          // Two requests in flight per worker (it queues them): no idle round trip between shards.
+          if (m.type === 'ready') {
+            next(w);
+            next(w);
+          } else if (m.type === 'views') onViews(m.views);
           else if (m.type === 'error') fail(new Error(`feature worker ${k + 1}/${count}: ${m.message}`));
           else {
             next(w);

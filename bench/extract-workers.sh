@@ -13,7 +13,7 @@ TEACHER="${TEACHER:-/work/shared/models/mobilenet_v1_0.75_224}"
 PER_CLASS="${PER_CLASS:-500}"
 SIZES="${SIZES:-64 128}"
 WORKERS="${WORKERS:-1 2}"
-SHARD="${SHARD:-250}" # images per shard, the unit handed to a worker: 20 shards for 5,000 images
+SHARD="${SHARD:-100}" # images per shard, the unit handed to a worker: 21 shards for 200 a class (2,100 images), so the last shard leaves a worker idle for at most 1/21 of the run
 [[ -f apps/trainer/dist/cli.js ]] || { echo "build the trainer first: npx turbo run build --filter=@symseq/trainer..." >&2; exit 1; }
 
 tmp="$(mktemp -d)"

@@ -2,47 +2,56 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Student } from '@symseq/decoder';
+import type { Discretizer } from '@symseq/discretize';
 import type { Objective } from '@symseq/loss';
-import type { StateDict } from '@symseq/nn';
+import type { Rng, StateDict } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from './config';
 
-import type { StepValues, TrainStep, TrainStepOptions } from './train-step';
+import type { BatchPart, StepValues, TrainStep, TrainStepOptions } from './train-step';
 
 /**
  * Data-parallel training on CPU: N replicas of the student (rank 0 in the calling thread, the others in
  * worker threads, each with its own backend — wasm is single-threaded in Node) split every batch into N
  * contiguous parts. Each computes the gradient of its part's share of the batch loss; the gradients are
  * summed through shared memory in rank order, so every replica applies the same update and stays
- * bit-identical. Batch-level terms see the whole batch: the symbol regulariser's logits and the
- * objective's update inputs (e.g. the DINO centre's teacher logits) are all-gathered, the other
- * replicas' rows entering as constants, so N replicas compute what one does, to float rounding.
+ * bit-identical. Batch-level terms see the whole batch, so N replicas compute what one does, to float
+ * rounding:
+ * - the symbol regulariser's logits and a `wholeBatch` objective's projections (contrast: in-batch
+ *   negatives) are all-gathered, the other replicas' rows entering as constants; each replica computes
+ *   the whole term (unscaled), whose derivative w.r.t. its own rows is its part of the whole gradient;
+ *   a `wholeBatch` objective's targets come from the whole batch's pooled rows;
+ * - the objective's update inputs (the DINO centre's teacher logits) are all-gathered;
+ * - the discretizer gets a `BatchShard`: Gumbel draws the whole batch's noise and uses its rows, VQ
+ *   gathers the vectors for its EMA statistics, k-means init and dead-code restarts (its Rng is
+ *   rank 0's on every replica).
  * Synchronisation is a blocking barrier on a SharedArrayBuffer (Atomics.wait), because gradients are
  * taken inside tf.variableGrads' synchronous loss function.
  */
 
-/** Discretizers whose train-mode forward is a pure function of its input (no noise stream, no EMA state). */
-export const DATA_PARALLEL_DISCRETIZERS = ['temperature', 'fsq'];
+/**
+ * Discretizers reviewed for data-parallel training: temperature and FSQ are per-row functions; Gumbel
+ * and VQ follow the whole batch through their `batchShard`. A new one is refused until it is added here.
+ */
+export const DATA_PARALLEL_DISCRETIZERS = ['temperature', 'fsq', 'gumbel', 'vq'];
+
+/**
+ * Objectives reviewed for data-parallel training: a mean of per-image terms (features, dino: its
+ * centre update all-gathered) or `wholeBatch` (contrast). A new one is refused until it is added here.
+ */
+export const DATA_PARALLEL_OBJECTIVES = ['features', 'dino', 'contrast'];
 
 /** Why `config` cannot be trained data-parallel, or undefined. */
 export function dataParallelProblem(config: TrainConfig): string | undefined {
   const kind = (config.student.discretizer as { kind?: string } | undefined)?.kind ?? 'temperature';
   if (!DATA_PARALLEL_DISCRETIZERS.includes(kind)) {
-    return (
-      `train --workers > 1 supports the ${DATA_PARALLEL_DISCRETIZERS.join(' and ')} discretizers, not '${kind}': ` +
-      "its train-mode forward draws noise (gumbel) or updates EMA codebook statistics (vq) inside Student.forward, which has no hook to split a batch's noise or all-reduce those statistics; use --workers 1"
-    );
+    return `train --workers > 1 supports the ${DATA_PARALLEL_DISCRETIZERS.join(', ')} discretizers, not '${kind}': its batch-level noise or statistics were not checked to follow the whole batch; use --workers 1`;
   }
-  // Objectives whose loss is a mean of per-image terms split exactly over batch parts; in-batch
-  // contrastive losses (negatives from the whole batch) do not, and have no all-gather hook here.
   if (!DATA_PARALLEL_OBJECTIVES.includes(config.objective.kind)) {
-    return `train --workers > 1 supports the ${DATA_PARALLEL_OBJECTIVES.join(' and ')} objectives, not '${config.objective.kind}': its loss compares each image with the rest of the batch, so a replica's part would see other negatives than one replica does; use --workers 1`;
+    return `train --workers > 1 supports the ${DATA_PARALLEL_OBJECTIVES.join(', ')} objectives, not '${config.objective.kind}': it was not checked to give one replica's loss over batch parts; use --workers 1`;
   }
   return undefined;
 }
-
-/** Objectives whose loss is a mean of per-image terms (batch-level state only in `update`, which is all-gathered). */
-export const DATA_PARALLEL_OBJECTIVES = ['features', 'dino'];
 
 /** The shared memory of a replica group; every buffer is N slots of one region. */
 export interface SharedBuffers {
@@ -50,9 +59,9 @@ export interface SharedBuffers {
   control: SharedArrayBuffer;
   /** The batch, written by rank 0: tokens [B, N, D] then pooled [B, Dp]. */
   inputs: SharedArrayBuffer;
-  /** Per rank: its logits rows (regulariser), its objective-update rows, its gradients + loss scalars. */
-  logits: SharedArrayBuffer;
-  targets: SharedArrayBuffer;
+  /** Per rank: the rows it contributes to an all-gather (logits, projections, update inputs, VQ vectors). */
+  gather: SharedArrayBuffer;
+  /** Per rank: its gradients + loss scalars. */
   grads: SharedArrayBuffer;
 }
 
@@ -62,10 +71,8 @@ export interface ReplicaShape {
   tokenCount: number;
   tokenDim: number;
   pooledDim: number;
-  /** Floats per image of the regulariser's input (maxLength × vocabSize). */
-  logitsPerRow: number;
-  /** Floats per image of the objective-update inputs. */
-  targetsPerRow: number;
+  /** Floats per image of the largest all-gathered tensor (e.g. the regulariser's maxLength × vocabSize). */
+  gatherPerRow: number;
   /** Floats of all gradients plus the loss scalars. */
   gradFloats: number;
 }
@@ -82,8 +89,7 @@ export function allocateShared(s: ReplicaShape): SharedBuffers {
   return {
     control: new SharedArrayBuffer(128),
     inputs: new SharedArrayBuffer(s.batchSize * (s.tokenCount * s.tokenDim + s.pooledDim) * f),
-    logits: new SharedArrayBuffer(s.replicas * maxPart(s) * Math.max(1, s.logitsPerRow) * f),
-    targets: new SharedArrayBuffer(s.replicas * maxPart(s) * Math.max(1, s.targetsPerRow) * f),
+    gather: new SharedArrayBuffer(s.replicas * maxPart(s) * Math.max(1, s.gatherPerRow) * f),
     grads: new SharedArrayBuffer(s.replicas * s.gradFloats * 4),
   };
 }
@@ -144,25 +150,28 @@ export class ReplicaComm {
    * `local` [n_r, …] of this replica → the whole batch's [B, …]: the other ranks' rows (constants) and
    * this one's (with its gradient) in rank order.
    */
-  allGatherRows(local: tf.Tensor, region: 'logits' | 'targets'): tf.Tensor {
+  allGatherRows(local: tf.Tensor): tf.Tensor {
     const sizes = this.parts;
-    const perRow = local.size / Math.max(1, local.shape[0]);
-    const slot =
-      maxPart(this.shape) *
-      Math.max(1, region === 'logits' ? this.shape.logitsPerRow : this.shape.targetsPerRow);
-    if (perRow * maxPart(this.shape) > slot) {
+    if (local.shape[0] !== sizes[this.rank]) {
       throw new Error(
-        `data-parallel: ${region} rows of ${perRow} floats exceed the shared slot (${slot / maxPart(this.shape)})`,
+        `data-parallel: all-gather of [${local.shape.join(', ')}] on replica ${this.rank}, expected ${sizes[this.rank]} rows (its part of the batch)`,
       );
     }
-    const all = new Float32Array(this.buffers[region]);
+    const perRow = local.size / Math.max(1, local.shape[0]);
+    const slot = maxPart(this.shape) * Math.max(1, this.shape.gatherPerRow);
+    if (perRow > Math.max(1, this.shape.gatherPerRow)) {
+      throw new Error(
+        `data-parallel: all-gathered rows of ${perRow} floats exceed the shared slot (${this.shape.gatherPerRow} per row)`,
+      );
+    }
+    const all = new Float32Array(this.buffers.gather);
     all.set(local.dataSync() as Float32Array, this.rank * slot);
     this.barrier();
     const rest = local.shape.slice(1);
     const parts = sizes.map((n, q) =>
       q === this.rank ? local : tf.tensor(all.slice(q * slot, q * slot + n * perRow), [n, ...rest]),
     );
-    // Everyone has copied the rows out before any slot is written again (e.g. the next target field).
+    // Everyone has copied the rows out before any slot is written again (the next all-gather).
     this.barrier();
     return tf.concat(parts, 0);
   }
@@ -185,8 +194,7 @@ export class ReplicaComm {
 
 /** Every tensor of `targets` (a tensor, or an object of them) with this part's rows, gathered to the whole batch. */
 function gatherTargets(targets: unknown, comm: ReplicaComm, rows: number): unknown {
-  if (targets instanceof tf.Tensor)
-    return targets.shape[0] === rows ? comm.allGatherRows(targets, 'targets') : targets;
+  if (targets instanceof tf.Tensor) return targets.shape[0] === rows ? comm.allGatherRows(targets) : targets;
   if (targets && typeof targets === 'object') {
     return Object.fromEntries(Object.entries(targets).map(([k, v]) => [k, gatherTargets(v, comm, rows)]));
   }
@@ -223,50 +231,70 @@ export function replicaStep(stepper: TrainStep, comm: ReplicaComm, step: number,
   const share = n / total;
   const vars = stepper.trainableVariables();
   const names = vars.map((v) => v.name);
-  return tf.tidy(() => {
-    const tokens = tf.tensor3d(tokenData.slice(), [n, shape.tokenCount, shape.tokenDim]);
-    const pooled = tf.tensor2d(pooledData.slice(), [n, shape.pooledDim]);
-    const targets = stepper.objective.targets({ pooled }, step);
-    const kept: Record<string, tf.Scalar> = {};
-    const { value, grads } = tf.variableGrads(
-      () =>
-        stepper.loss(tokens, targets, step, kept, {
-          share,
-          wholeBatch: (local) => comm.allGatherRows(local, 'logits'),
-        }),
-      vars,
-    );
-    // Gradients, then the loss scalars: value, each kept term (unscaled part means), in a fixed order.
-    const keys = Object.keys(kept).sort();
-    const flat = new Float32Array(shape.gradFloats);
-    let o = 0;
-    for (const name of names) {
-      const g = grads[name].dataSync() as Float32Array;
-      flat.set(g, o);
-      o += g.length;
-    }
-    flat[o] = value.dataSync()[0];
-    keys.forEach((k, i) => {
-      const v = kept[k].dataSync()[0];
-      flat[o + 1 + i] = k === 'regularizer' ? v : v * share;
+  const { objective, student } = stepper;
+  // Gumbel noise and VQ statistics follow the whole batch (see BatchShard).
+  student.discretizer.batchShard = { offset, total, gatherRows: (local) => comm.allGatherRows(local) };
+  try {
+    return tf.tidy(() => {
+      const tokens = tf.tensor3d(tokenData.slice(), [n, shape.tokenCount, shape.tokenDim]);
+      const pooled = tf.tensor2d(pooledData.slice(), [n, shape.pooledDim]);
+      // A wholeBatch objective scores every row against every other: its targets are the whole batch's.
+      const targets = objective.wholeBatch
+        ? objective.targets(
+            {
+              pooled: tf.tensor2d(
+                new Float32Array(comm.buffers.inputs, pooledStart, total * shape.pooledDim).slice(),
+                [total, shape.pooledDim],
+              ),
+            },
+            step,
+          )
+        : objective.targets({ pooled }, step);
+      const kept: Record<string, tf.Scalar> = {};
+      const part: BatchPart = { share, wholeBatch: (local) => comm.allGatherRows(local) };
+      const { value, grads } = tf.variableGrads(() => stepper.loss(tokens, targets, step, kept, part), vars);
+      // Gradients, then the loss scalars: value, its whole-batch part, each kept term, in a fixed order.
+      // Per-image terms are this part's means (scaled by its share); whole-batch ones the same everywhere.
+      const wholeKeys = new Set(part.wholeBatchKeys);
+      const keys = Object.keys(kept).sort();
+      const scalars = 2 + keys.length;
+      if (shape.gradFloats - vars.reduce((a, v) => a + v.size, 0) < scalars) {
+        throw new Error(`data-parallel: ${scalars} loss scalars exceed the shared slot`);
+      }
+      const flat = new Float32Array(shape.gradFloats);
+      let o = 0;
+      for (const name of names) {
+        const g = grads[name].dataSync() as Float32Array;
+        flat.set(g, o);
+        o += g.length;
+      }
+      flat[o] = value.dataSync()[0];
+      flat[o + 1] = part.wholeBatchLoss!.dataSync()[0];
+      keys.forEach((k, i) => {
+        const v = kept[k].dataSync()[0];
+        flat[o + 2 + i] = wholeKeys.has(k) ? v : v * share;
+      });
+      const sum = comm.allReduceSum(flat);
+      const summed: tf.NamedTensorMap = {};
+      o = 0;
+      for (const [i, name] of names.entries()) {
+        summed[name] = tf.tensor(Float32Array.from(sum.subarray(o, o + vars[i].size)), vars[i].shape);
+        o += vars[i].size;
+      }
+      // DINO's centre follows the whole batch's teacher logits; a wholeBatch objective's targets already are.
+      stepper.update(summed, objective.wholeBatch ? targets : gatherTargets(targets, comm, n), lr);
+      tf.dispose([...Object.values(kept), part.wholeBatchLoss!]);
+      // Whole-batch terms are the same value on every replica: counted once.
+      const values: StepValues = {};
+      keys.forEach((k, i) => {
+        values[k] = wholeKeys.has(k) ? sum[o + 2 + i] / shape.replicas : sum[o + 2 + i];
+      });
+      values.total = sum[o] - ((shape.replicas - 1) * sum[o + 1]) / shape.replicas;
+      return values;
     });
-    const sum = comm.allReduceSum(flat);
-    const summed: tf.NamedTensorMap = {};
-    o = 0;
-    for (const [i, name] of names.entries()) {
-      summed[name] = tf.tensor(Float32Array.from(sum.subarray(o, o + vars[i].size)), vars[i].shape);
-      o += vars[i].size;
-    }
-    stepper.update(summed, gatherTargets(targets, comm, n), lr);
-    tf.dispose(Object.values(kept));
-    // The regulariser is the same whole-batch value on every replica: counted once.
-    const values: StepValues = {};
-    keys.forEach((k, i) => {
-      values[k] = k === 'regularizer' ? sum[o + 1 + i] / shape.replicas : sum[o + 1 + i];
-    });
-    values.total = sum[o] - (shape.replicas - 1) * (values.regularizer ?? 0);
-    return values;
-  });
+  } finally {
+    student.discretizer.batchShard = undefined;
+  }
 }
 
 /** What a replica worker starts from. */
@@ -279,6 +307,8 @@ export interface ReplicaWorkerData {
   student: { json: string; weights: Uint8Array };
   optimizer: StateDict;
   objective: StateDict;
+  /** The discretizer's Rng state (VQ k-means and restarts), which the student's files do not hold. */
+  discretizerRng?: number[];
   stepOptions: TrainStepOptions;
 }
 
@@ -321,19 +351,32 @@ export class DataParallel {
     const problem = dataParallelProblem(o.config);
     if (problem) throw new Error(problem);
     const { config } = o;
+    if (o.replicas > config.optim.batchSize) {
+      throw new Error(
+        `train --workers ${o.replicas}: more replicas than images per batch (optim.batchSize ${config.optim.batchSize})`,
+      );
+    }
     const vars = o.stepper.trainableVariables();
     const probe = o.objective.targets({ pooled: tf.zeros([2, o.pooledDim]) as tf.Tensor2D }, 0);
     const targetsPerRow = targetFloatsPerRow(probe, 2);
     tf.dispose(probe as never);
+    const d = o.student.discretizer as Discretizer & { codebookDim?: number; rng?: Rng };
     const shape: ReplicaShape = {
       replicas: o.replicas,
       batchSize: config.optim.batchSize,
       tokenCount: o.tokenCount,
       tokenDim: o.tokenDim,
       pooledDim: o.pooledDim,
-      logitsPerRow: config.student.maxLength * config.student.vocabSize,
-      targetsPerRow,
-      gradFloats: vars.reduce((n, v) => n + v.size, 0) + 16,
+      // What is all-gathered per image: regulariser logits, objective projections and update inputs, VQ vectors.
+      gatherPerRow: Math.max(
+        config.student.maxLength * config.student.vocabSize,
+        targetsPerRow,
+        o.objective.outDim,
+        d.inputDim,
+        d.codebookDim ?? 0,
+      ),
+      // The loss scalars: value, its whole-batch part, aux, regulariser and one per prefix length.
+      gradFloats: vars.reduce((n, v) => n + v.size, 0) + 4 + o.objective.lengths.length,
     };
     const buffers = allocateShared(shape);
     const dp = new DataParallel(o.stepper, shape, buffers);
@@ -350,6 +393,7 @@ export class DataParallel {
         student: saved,
         optimizer: o.stepper.state(),
         objective: o.objective.state(),
+        discretizerRng: d.rng?.getState(),
         stepOptions: o.stepper.options,
       };
       const w = new Worker(script, { workerData: data });

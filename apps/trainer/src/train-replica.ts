@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FeatureCache } from '@symseq/data';
 import { Student } from '@symseq/decoder';
+import type { Rng } from '@symseq/nn';
 import { selectBackend } from './backend';
 import { sha256 } from './checkpoints';
 import { ReplicaComm, type ReplicaWorkerData, replicaLoop } from './data-parallel';
@@ -15,6 +16,9 @@ const comm = new ReplicaComm(data.shape, data.buffers, data.rank);
 try {
   await selectBackend(data.backend as never);
   const student = Student.load(data.student.json, data.student.weights, { source: 'rank 0 student' });
+  // The VQ's Rng (k-means, restarts) is forked from the student's seed, which its files do not hold: take rank 0's.
+  const rng = (student.discretizer as { rng?: Rng }).rng;
+  if (data.discretizerRng && rng) rng.setState(data.discretizerRng);
   // The objective resumes from rank 0's state, so it reads nothing of the cache but the pooled size.
   const shapeOnly = {
     manifest: { shapes: { pooled: [0, 0, data.shape.pooledDim] } },

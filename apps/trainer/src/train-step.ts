@@ -25,11 +25,18 @@ export interface TrainBatch {
 /**
  * This replica's part of a batch split over data-parallel replicas: its images' share of the batch
  * (per-image terms are means, so they are scaled by it) and how to see a batch-level term's input
- * for the whole batch (the other replicas' rows as constants, this one's with gradients).
+ * for the whole batch (the other replicas' rows as constants, this one's with gradients). Batch-level
+ * terms (the regulariser, a `wholeBatch` objective) are computed whole on every replica and not
+ * scaled: the derivative of the whole loss w.r.t. this replica's rows is its part of the whole
+ * gradient, so the replicas' gradients sum to one replica's.
  */
 export interface BatchPart {
   share: number;
   wholeBatch: (local: tf.Tensor) => tf.Tensor;
+  /** Set by `TrainStep.loss`: the `keep` keys that hold whole-batch values (the same on every replica). */
+  wholeBatchKeys?: string[];
+  /** Set by `TrainStep.loss` (kept): the sum of the loss's whole-batch terms, so a caller counts them once. */
+  wholeBatchLoss?: tf.Scalar;
 }
 
 /** Losses of one step, read back: `total`, `len<l>` per prefix length, `aux`. */
@@ -114,15 +121,34 @@ export class TrainStep {
   ): tf.Scalar {
     const { objective, student } = this;
     const out = student.forward(tokens, { mode: 'train', step, lengths: [...objective.lengths] });
-    const r = objective.loss(new Map(out.prefixes.map((p) => [p.length, p.projection])), targets);
-    const share = part?.share ?? 1;
-    let total = tf.mul(tf.add(r.total, tf.mul(out.auxLoss, this.options.auxWeight)), share);
+    // A `wholeBatch` objective (in-batch negatives) on a replica: the whole batch's projections (targets too, from the caller).
+    const whole = part !== undefined && objective.wholeBatch === true;
+    const projections = new Map(
+      out.prefixes.map((p) => [p.length, whole ? part.wholeBatch(p.projection) : p.projection]),
+    );
+    const r = objective.loss(projections, targets);
+    const aux = tf.mul(out.auxLoss, this.options.auxWeight);
+    let total: tf.Tensor;
+    const wholeTerms: tf.Tensor[] = [];
+    if (!part) total = tf.add(r.total, aux);
+    else if (whole) {
+      total = tf.add(r.total, tf.mul(aux, part.share));
+      wholeTerms.push(r.total);
+    } else total = tf.mul(tf.add(r.total, aux), part.share);
     if (this.regularizer) {
       // Logits [B, L, V]; the regulariser's `input` option says how to read them (default logits).
       const logits = tf.stack(out.decoder.logits, 1);
       const reg = this.regularizer.compute(part ? part.wholeBatch(logits) : logits).total;
       total = tf.add(total, reg);
+      wholeTerms.push(reg);
       if (keep) keep.regularizer = tf.keep(reg);
+    }
+    if (part) {
+      part.wholeBatchKeys = [
+        ...(this.regularizer ? ['regularizer'] : []),
+        ...(whole ? Object.keys(r.perLength).map((l) => `len${l}`) : []),
+      ];
+      part.wholeBatchLoss = tf.keep(wholeTerms.reduce((a, b) => tf.add(a, b), tf.scalar(0)) as tf.Scalar);
     }
     if (keep) {
       for (const [l, t] of Object.entries(r.perLength)) keep[`len${l}`] = tf.keep(t);

@@ -33,6 +33,24 @@ export interface DiscretizerOutput {
 }
 
 /**
+ * One data-parallel replica's part of a batch: the batch is split by rows into contiguous parts in
+ * replica order, and each replica discretizes its own. A discretizer given one draws its noise and
+ * updates its batch statistics as it would on the whole batch, so every replica ends in the same
+ * state as one replica running the whole batch.
+ */
+export interface BatchShard {
+  /** Rows of the whole batch before this replica's part. */
+  readonly offset: number;
+  /** Rows of the whole batch. */
+  readonly total: number;
+  /**
+   * This replica's rows [n, ...] → the whole batch's [total, ...]: the other replicas' rows (as
+   * constants) and these, in replica order. Every replica must call it at the same point.
+   */
+  gatherRows(local: tf.Tensor): tf.Tensor;
+}
+
+/**
  * What a discretizer's `output` is. `one-hot`: a (soft or hard) one-hot over the `numCodes` symbols
  * (temperature softmax, Gumbel-softmax), so outputDim = numCodes and a consumer embeds it with a
  * table (a matMul). `vector`: a code vector of `outputDim` values (VQ, FSQ), embedded with a Linear.
@@ -51,6 +69,12 @@ export interface Discretizer {
   /** Whether `output` is a one-hot over the symbols or a code vector (declared, never guessed from sizes). */
   readonly emits: DiscretizerEmits;
   discretize(x: tf.Tensor, opts?: DiscretizeOptions): DiscretizerOutput;
+  /**
+   * Set by a data-parallel trainer while a replica's part of a batch (rows first in `x`) goes through
+   * `discretize`; undefined: `x` is the whole batch. Discretizers without noise or batch statistics
+   * (temperature softmax, FSQ) do not need it.
+   */
+  batchShard?: BatchShard;
   /**
    * What `discretize` emits, hard and noise-free (as in `inference` mode), for given int32 symbol
    * ids `[...]` → `[..., outputDim]`: one-hots, or code vectors. The caller owns the result.

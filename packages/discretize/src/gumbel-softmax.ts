@@ -1,7 +1,7 @@
 import { assertPositive, parseConfig, Rng } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import type { DiscretizeOptions, Discretizer, DiscretizerOutput, Mode } from './discretizer';
+import type { BatchShard, DiscretizeOptions, Discretizer, DiscretizerOutput, Mode } from './discretizer';
 import { LogitDiscretizer } from './logit-discretizer';
 import { relaxedOneHot } from './relaxed-one-hot';
 import { TemperatureSchema } from './schedule';
@@ -19,12 +19,33 @@ export interface GumbelSoftmaxOptions {
   stats?: boolean;
   /** Reject NaN/Inf logits (default true). */
   checkFinite?: boolean;
+  /**
+   * `logits` are rows `offset …` of a batch of `total` rows (a data-parallel replica's part): the
+   * noise of the whole batch is drawn and these rows of it used, so the parts together get exactly
+   * the draws of the whole batch and `rng` advances as it would.
+   */
+  noiseRows?: { offset: number; total: number };
 }
 
 /** A tensor of standard Gumbel draws −log(−log U) from `rng`, in row-major order. */
 export function sampleGumbel(shape: number[], rng: Rng): tf.Tensor {
   const size = shape.reduce((a, b) => a * b, 1);
   return tf.tensor(rng.fill(size, 'gumbel'), shape, 'float32');
+}
+
+/** Gumbel draws for `shape`, or for rows `offset … offset + shape[0]` of a batch of `total` rows. */
+function gumbelNoise(shape: number[], rng: Rng, rows?: { offset: number; total: number }): tf.Tensor {
+  if (!rows) return sampleGumbel(shape, rng);
+  const n = shape[0];
+  const { offset, total } = rows;
+  if (!(Number.isInteger(offset) && Number.isInteger(total) && offset >= 0 && offset + n <= total)) {
+    throw new Error(
+      `gumbelSoftmax: noiseRows {offset: ${offset}, total: ${total}} do not hold the ${n} rows of the logits`,
+    );
+  }
+  const perRow = shape.slice(1).reduce((a, b) => a * b, 1);
+  const all = rng.fill(total * perRow, 'gumbel');
+  return tf.tensor(all.subarray(offset * perRow, (offset + n) * perRow), shape, 'float32');
 }
 
 /**
@@ -53,7 +74,7 @@ export function gumbelSoftmax(logits: tf.Tensor, opts: GumbelSoftmaxOptions = {}
       throw new Error(`${what}: train mode needs an Rng for the Gumbel noise (opts.rng)`);
     }
     result = tf.tidy(() => {
-      const scores = tf.add(logits, sampleGumbel(logits.shape, rng));
+      const scores = tf.add(logits, gumbelNoise(logits.shape, rng, opts.noiseRows));
       return relaxedOneHot(scores, temperature, opts.hard ?? true);
     });
   }
@@ -93,6 +114,8 @@ export type GumbelSoftmaxConfig = z.input<typeof GumbelSoftmaxConfigSchema>;
 export class GumbelSoftmax extends LogitDiscretizer {
   readonly config: Omit<z.output<typeof GumbelSoftmaxConfigSchema>, 'rng'>;
   readonly rng: Rng;
+  /** A data-parallel replica's part of the batch: its noise is those rows of the whole batch's. */
+  batchShard?: BatchShard;
 
   constructor(config: GumbelSoftmaxConfig) {
     const { rng, ...rest } = parseConfig(GumbelSoftmaxConfigSchema, config, 'GumbelSoftmax config');
@@ -108,8 +131,10 @@ export class GumbelSoftmax extends LogitDiscretizer {
       lastName: 'V',
       checkFinite: this.config.checkFinite,
     });
+    const shard = this.batchShard;
     return gumbelSoftmax(logits, {
       rng: this.rng,
+      noiseRows: shard && { offset: shard.offset, total: shard.total },
       temperature: mode === 'inference' && opts.step === undefined ? 1 : this.temperatureAt(opts.step),
       hard: this.config.hard,
       mode,

@@ -1,4 +1,5 @@
 export type {
+  BatchShard,
   DiscretizeOptions,
   Discretizer,
   DiscretizerEmits,

@@ -10,7 +10,7 @@ import {
 } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import type { DiscretizeOptions, Discretizer, DiscretizerOutput } from './discretizer';
+import type { BatchShard, DiscretizeOptions, Discretizer, DiscretizerOutput } from './discretizer';
 import { noGrad, stopGradient, straightThrough } from './gradients';
 import { kmeans, nearest } from './kmeans';
 import { oneHotFloat } from './ops';
@@ -80,6 +80,8 @@ export class VectorQuantizer implements Discretizer {
   readonly rng: Rng;
   private buffer?: tf.Tensor2D;
   private initDone = false;
+  /** A data-parallel replica's part of the batch: EMA statistics, k-means init and restarts use the whole batch. */
+  batchShard?: BatchShard;
 
   constructor(scope: ParamScope, config: VectorQuantizerConfig) {
     const c = parseConfig(VectorQuantizerConfigSchema, config, 'VectorQuantizer config');
@@ -122,7 +124,12 @@ export class VectorQuantizer implements Discretizer {
     const train = checkMode(opts.mode, what) === 'train';
     const c = this.config;
     checkInput(x, what, { lastDim: c.dim, lastName: 'D', checkFinite: c.checkFinite });
-    if (train && c.kmeansInit && !this.isInitialized()) this.initCodebook(x);
+    // A data-parallel replica's part of a batch: k-means and the statistics see the whole batch.
+    const shard = train ? this.batchShard : undefined;
+    if (train && c.kmeansInit && !this.isInitialized()) {
+      if (shard) tf.tidy(() => this.initCodebook(shard.gatherRows(x)));
+      else this.initCodebook(x);
+    }
     let restartedCodes = 0;
     const result = tf.tidy(() => {
       const lead = x.shape.slice(0, -1);
@@ -141,7 +148,14 @@ export class VectorQuantizer implements Discretizer {
       const out = this.projectOut ? this.projectOut.apply(quantized) : quantized;
       if (train) {
         noGrad(() => {
-          restartedCodes = this.updateState(zq, onehot);
+          if (!shard) restartedCodes = this.updateState(zq, onehot);
+          else {
+            // Rows are gathered with x's batch axis first (x may be [B, …, D]).
+            const batchRows = tf.reshape(zq, [x.shape[0], -1]);
+            const zAll = tf.reshape(shard.gatherRows(batchRows), [-1, this.codebookDim]);
+            const all = nearest(zAll, cb, c.distance === 'cosine');
+            restartedCodes = this.updateState(zAll, oneHotFloat(all, c.codebookSize));
+          }
           return tf.scalar(0);
         });
       }

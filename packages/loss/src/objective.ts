@@ -21,6 +21,13 @@ export interface Objective<T = unknown> {
   readonly outDim: number;
   /** Prefix lengths that get a loss term. */
   readonly lengths: readonly number[];
+  /**
+   * True when the loss compares the rows of a batch with each other (in-batch negatives), so it is
+   * not a mean of per-image terms. A data-parallel trainer then scores the whole batch's projections
+   * against the whole batch's targets on every replica, only its own rows carrying gradient; the
+   * replicas' gradients then sum to the one-replica gradient. Omitted: a mean of per-image terms.
+   */
+  readonly wholeBatch?: boolean;
   targets(teacher: TeacherBatch, step: number): T;
   /** Total and per-length loss; `projections` maps prefix length → student projector output [B, K]. */
   loss(projections: Map<number, tf.Tensor>, targets: T): MultiLengthResult;

@@ -59,6 +59,8 @@ echo "running the all-cores side ($CORES cores)…" >&2
 [[ -f apps/trainer/dist/train-replica.js ]] || die "apps/trainer/dist is missing: npx turbo run build --filter=@symseq/trainer..."
 node bench/student-step-parallel.mjs --workers "$CORES" "${common[@]}" >"$tmp/tfjs-n.json" 2>"$tmp/tfjs-n.err" ||
   { cat "$tmp/tfjs-n.err" >&2; die "tfjs data-parallel benchmark failed"; }
+node bench/student-infer-parallel.mjs --workers "$CORES" "${common[@]}" >"$tmp/tfjs-infer-n.json" 2>"$tmp/tfjs-infer-n.err" ||
+  { cat "$tmp/tfjs-infer-n.err" >&2; die "tfjs parallel inference benchmark failed"; }
 # torch at N cores, two ways: N intra-op threads over a one-thread OpenBLAS, and N of each. Debian's
 # torch calls OpenBLAS from its own threads, so N × N oversubscribes the cores (measured on 2 cores:
 # 750 vs 318 ms a step); the faster of the two is torch's all-cores time.
@@ -81,8 +83,11 @@ console.log("| operation | tfjs 1 | tfjs all | torch 1 | torch all | tfjs/torch,
 console.log("|---|---:|---:|---:|---:|---:|---:|");
 const tr = [t1.ms.trainStep.median, tn.trainMs, p1.ms.trainStep.median, pn.ms.trainStep.median];
 console.log(`| training step, batch ${tn.batch} (ms) | ${tr.map(f).join(" | ")} | ${(tr[0] / tr[2]).toFixed(2)}× | ${(tr[1] / tr[3]).toFixed(2)}× |`);
-const inf = [t1.ms.inference.median, p1.ms.inference.median, pn.ms.inference.median];
-console.log(`| inference forward (ms) | ${f(inf[0])} | n/a (one thread) | ${f(inf[1])} | ${f(inf[2])} | ${(inf[0] / inf[1]).toFixed(2)}× | ${(inf[0] / inf[2]).toFixed(2)}× (tfjs on 1) |`);
+const ti = j("tfjs-infer-n");
+const pin = pa.ms.inference.median <= pb.ms.inference.median ? pa : pb;
+const inf = [t1.ms.inference.median, ti.inferMs, p1.ms.inference.median, pin.ms.inference.median];
+console.log(`| inference forward, batch ${ti.batch} (ms) | ${inf.map(f).join(" | ")} | ${(inf[0] / inf[2]).toFixed(2)}× | ${(inf[1] / inf[3]).toFixed(2)}× |`);
+console.log(`\ntfjs all cores: training as \`train --workers ${cores}\` (data-parallel replicas), inference with the batch split over ${ti.workers} worker threads (bench/student-infer-parallel.mjs; ${(inf[0] / inf[1]).toFixed(2)}× over one).`);
 console.log(`\ntfjs data-parallel: ${tn.replicas} replicas, wall ${tn.range.map(f).join("–")} ms; speed-up over 1 replica ${(tr[0] / tr[1]).toFixed(2)}×. torch all cores: the faster of ${pa.threads} threads × OpenBLAS ${pa.blasThreads} (${f(pa.ms.trainStep.median)} ms a step, ${f(pa.ms.inference.median)} ms inference) and ${pb.threads} × OpenBLAS ${pb.blasThreads} (${f(pb.ms.trainStep.median)} / ${f(pb.ms.inference.median)} ms).`);
 console.log(`\nTeacher (MobileNetV1 0.75 to conv_pw_13_relu, ${m1.params.toLocaleString("en")} parameters read from the same TF.js weights), torch images/s on random images:`);
 for (const s of Object.keys(m1.sizes)) console.log(`- ${s} px: 1 thread ${m1.sizes[s].imagesPerSecond.toFixed(1)}, ${mn.threads} threads ${mn.sizes[s].imagesPerSecond.toFixed(1)}`);

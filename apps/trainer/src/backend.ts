@@ -35,9 +35,7 @@ export async function selectBackend(
       else if (name === 'webgpu') adapter = await registerDawnWebGpu({ allowSoftware: choice === 'webgpu' });
       if (!(await tf.setBackend(name))) throw new Error('setBackend returned false');
       await tf.ready();
-      if (!adapter) return { name: tf.getBackend(), notes };
-      notes.push(`webgpu adapter: ${adapter.description}${adapter.software ? ', software' : ''}`);
-      return { name: tf.getBackend(), notes, adapter };
+      return { name: tf.getBackend(), notes, ...(adapter && { adapter }) };
     } catch (e) {
       const why = (e as Error).message.split('\n')[0];
       notes.push(

@@ -8,6 +8,7 @@ import { forEachBatch } from './batches';
 import type { TrainConfig } from './config';
 import { cleanPooled, pooledDimOf } from './features';
 import { type RunFacts, resultTable, writeReport } from './report';
+import { onHostBackend } from './webgpu-backend';
 
 /** Symbols and symbol-encoder embeddings of every image (clean view), per prefix length. */
 export interface Encoded {
@@ -272,9 +273,12 @@ export async function evaluateRun(
     mapR: config.eval.baselines ? MAP_R : 0,
   });
   const lengths = [...config.eval.lengths].sort((a, b) => a - b);
-  for (const source of EXTRA_ROWS) {
-    result.extra.push(...(await source({ config, train, test, lengths, quiet: opts.quiet })));
-  }
+  // The sources read tensors synchronously, which webgpu in Node cannot; they take host data only.
+  await onHostBackend(async () => {
+    for (const source of EXTRA_ROWS) {
+      result.extra.push(...(await source({ config, train, test, lengths, quiet: opts.quiet })));
+    }
+  });
   await writeReport(out, config, result, facts);
   return { result, table: resultTable(result) };
 }

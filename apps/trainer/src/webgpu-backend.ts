@@ -72,6 +72,21 @@ function dawnInstance(dawn: DawnModule, flags: string[]): GPU {
   return instances.get(key) as GPU;
 }
 
+/**
+ * Runs `fn` on wasm when the backend is webgpu, then switches back: for steps that read their tensors
+ * synchronously (k-means and the other baselines) and start from host arrays, so no tensor has to move.
+ */
+export async function onHostBackend<T>(fn: () => Promise<T>): Promise<T> {
+  if (tf.getBackend() !== 'webgpu') return fn();
+  await import('@tensorflow/tfjs-backend-wasm');
+  if (!(await tf.setBackend('wasm'))) throw new Error('onHostBackend: the wasm backend did not initialise');
+  try {
+    return await fn();
+  } finally {
+    await tf.setBackend('webgpu');
+  }
+}
+
 function describe(info: GPUAdapterInfo | undefined, via: string): string {
   const parts = [info?.vendor, info?.architecture, info?.description].filter((s) => s);
   return `${parts.join(' ') || 'unnamed adapter'} (${via})`;

@@ -12,7 +12,7 @@ import { describe, expect, test } from 'vitest';
 import { selectBackend } from '../src/backend';
 import { train } from '../src/train';
 import { sumInChunks } from '../src/train-step';
-import { registerDawnWebGpu } from '../src/webgpu-backend';
+import { onHostBackend, readOnHost, registerDawnWebGpu } from '../src/webgpu-backend';
 import { syntheticFeatures, tinyConfig } from './helpers';
 
 const metrics = (dir: string) =>
@@ -62,6 +62,27 @@ describe('webgpu', () => {
     await tf.setBackend(before);
   }, 60_000);
 
+  test('webgpu in Node: dataSync of a GPU result throws clearly; readOnHost and onHostBackend give values', async () => {
+    const before = tf.getBackend();
+    await selectBackend('webgpu');
+    try {
+      // 4096 elements: above WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD, so the product is computed on the GPU.
+      const x = tf.tensor1d(Float32Array.from({ length: 4096 }, (_, i) => i));
+      const y = tf.mul(x, 2);
+      expect(() => y.dataSync()).toThrow('webgpu in Node cannot read a tensor on the GPU synchronously');
+      expect(await readOnHost(() => [y.dataSync()[1], y.dataSync()[4095]])).toEqual([2, 8190]);
+      const sum = await onHostBackend(async () => {
+        expect(tf.getBackend()).toBe('wasm');
+        return tf.tidy(() => tf.sum(tf.range(0, 100)).dataSync()[0]);
+      });
+      expect(sum).toBe(4950);
+      expect(tf.getBackend()).toBe('webgpu');
+      tf.dispose([x, y]);
+    } finally {
+      await tf.setBackend(before);
+    }
+  }, 60_000);
+
   test('20 training steps on webgpu give the wasm losses within 1e-3', async () => {
     const before = tf.getBackend();
     // 64 images / batch 16: 4 steps an epoch, 5 epochs; the usage regulariser and the global-norm clip on.
@@ -77,7 +98,7 @@ describe('webgpu', () => {
       return metrics(dir);
     };
     const selected = await selectBackend('webgpu');
-    console.log(`webgpu: ${selected.notes.join('; ')}`);
+    console.log(`webgpu adapter: ${selected.adapter?.description}`);
     let gpu: Record<string, number>[];
     try {
       expect(tf.getBackend()).toBe('webgpu');

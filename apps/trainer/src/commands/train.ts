@@ -29,7 +29,11 @@ export async function trainCommand(
   assertWritableFolder(given.cache.dir, 'cache.dir');
   const log = (l: string) => console.log(l);
   const backend = await selectBackend(given.backend);
-  log(`backend: ${backend.name}${backend.notes.length ? ` (passed over: ${backend.notes.join('; ')})` : ''}`);
+  const gpu = backend.adapter;
+  const on = gpu ? ` on ${gpu.description}${gpu.software ? ', software' : ''}` : '';
+  log(
+    `backend: ${backend.name}${on}${backend.notes.length ? ` (passed over: ${backend.notes.join('; ')})` : ''}`,
+  );
   const t0 = Date.now();
   checkDataLocation(given);
   // Paths stored absolute, so eval/encode/attn/export --run work from any directory.

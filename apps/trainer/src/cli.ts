@@ -23,7 +23,7 @@ const positive = (v: string) => {
 const workersOption = () =>
   new Option(
     '--workers <n>',
-    `threads, each with its own backend: teacher feature extraction (default: all ${defaultWorkers()} cores) and, for train, data-parallel replicas (default 1)`,
+    `threads, each with its own backend: teacher feature extraction (default: all ${defaultWorkers()} cores) and, for train, data-parallel replicas (default: all cores on wasm/cpu, 1 on webgpu/tfjs-node)`,
   ).argParser(positive);
 const positiveNumber = (v: string) => {
   const n = Number(v);

@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PNG } from 'pngjs';
 import { describe, expect, test } from 'vitest';
 import { listImages } from '../src/commands/encode';
+import { trainReplicas } from '../src/commands/train';
 import { buildTrainConfig } from '../src/config';
 import { openSplit } from '../src/data-source';
 import { checkAgainstData } from '../src/evaluation';
@@ -166,6 +167,22 @@ describe('config', () => {
     expect(listImages([dir])).toEqual([join(dir, 'a', 'x.png'), join(dir, 'y.JPG')]);
     expect(() => listImages([join(dir, 'a', 'notes.txt')])).toThrow(/notes.txt is not an image file/);
     expect(() => listImages([join(dir, 'missing')])).toThrow(/missing does not exist/);
+  });
+});
+
+describe('train --workers', () => {
+  test('defaults to every core on wasm/cpu (capped at the batch), one elsewhere; replicas refused on webgpu', () => {
+    const cores = availableParallelism();
+    expect(trainReplicas(undefined, 'wasm', 256)).toBe(Math.min(cores, 256));
+    expect(trainReplicas(undefined, 'cpu', 256)).toBe(Math.min(cores, 256));
+    expect(trainReplicas(undefined, 'wasm', 1)).toBe(1);
+    expect(trainReplicas(undefined, 'webgpu', 256)).toBe(1);
+    expect(trainReplicas(undefined, 'tensorflow', 256)).toBe(1);
+    expect(trainReplicas(3, 'wasm', 256)).toBe(3);
+    expect(trainReplicas(1, 'webgpu', 256)).toBe(1);
+    expect(() => trainReplicas(2, 'webgpu', 256)).toThrow(
+      "--workers 2: data-parallel training runs on the wasm or cpu backend; 'webgpu' trains in one process (--workers 1)",
+    );
   });
 });
 

@@ -5,6 +5,7 @@ import { selectBackend } from '../backend';
 import { buildTrainConfig, type TrainFlags, withAbsolutePaths } from '../config';
 import { checkDataLocation, openSplits } from '../data-source';
 import { checkAgainstData, evaluateRun, runFacts } from '../evaluation';
+import { defaultWorkers } from '../feature-workers';
 import { featuresOf } from '../features';
 import { RunFolder } from '../run-folder';
 import { loadTeacher } from '../teacher-source';
@@ -34,6 +35,8 @@ export async function trainCommand(
   log(
     `backend: ${backend.name}${on}${backend.notes.length ? ` (passed over: ${backend.notes.join('; ')})` : ''}`,
   );
+  // Refused here, before any slow work, when the backend cannot run replicas.
+  const replicas = trainReplicas(flags.workers, backend.name, given.optim.batchSize);
   const t0 = Date.now();
   checkDataLocation(given);
   // Paths stored absolute, so eval/encode/attn/export --run work from any directory.
@@ -60,7 +63,7 @@ export async function trainCommand(
     resume: flags.resume,
     quiet: flags.quiet,
     log,
-    workers: flags.workers,
+    workers: replicas,
   });
   await folder.writeStudent(result.student, {
     step: result.steps,
@@ -90,4 +93,20 @@ export async function trainCommand(
   log(table);
   log(`teacher ceiling: ${r.teacher.top1.toFixed(2)}% top-1; report: ${join(config.out, 'report.md')}`);
   result.student.dispose();
+}
+
+/**
+ * Data-parallel replicas for `train`: `--workers` when given, else every core on the single-threaded
+ * backends (wasm, cpu), capped at the batch size; one on the others (webgpu, tfjs-node), which use the
+ * device or their own threads, and whose replicas are refused: the all-reduce reads tensors synchronously.
+ */
+export function trainReplicas(workers: number | undefined, backend: string, batchSize: number): number {
+  const threaded = backend === 'wasm' || backend === 'cpu';
+  if (workers === undefined) return threaded ? Math.max(1, Math.min(defaultWorkers(), batchSize)) : 1;
+  if (workers > 1 && !threaded) {
+    throw new Error(
+      `--workers ${workers}: data-parallel training runs on the wasm or cpu backend; '${backend}' trains in one process (--workers 1)`,
+    );
+  }
+  return workers;
 }

@@ -236,8 +236,10 @@ export function replicaStep(stepper: TrainStep, comm: ReplicaComm, step: number,
   student.discretizer.batchShard = { offset, total, gatherRows: (local) => comm.allGatherRows(local) };
   try {
     return tf.tidy(() => {
-      const tokens = tf.tensor3d(tokenData.slice(), [n, shape.tokenCount, shape.tokenDim]);
-      const pooled = tf.tensor2d(pooledData.slice(), [n, shape.pooledDim]);
+      // No copies: tf.tensor copies the values into the backend (wasm) or keeps them only for this
+      // step's tidy (cpu), and rank 0 rewrites the shared inputs only after the step's last barrier.
+      const tokens = tf.tensor3d(tokenData, [n, shape.tokenCount, shape.tokenDim]);
+      const pooled = tf.tensor2d(pooledData, [n, shape.pooledDim]);
       // A wholeBatch objective scores every row against every other: its targets are the whole batch's.
       const targets = objective.wholeBatch
         ? objective.targets(
@@ -369,7 +371,8 @@ export class DataParallel {
       pooledDim: o.pooledDim,
       // What is all-gathered per image: regulariser logits, objective projections and update inputs, VQ vectors.
       gatherPerRow: Math.max(
-        config.student.maxLength * config.student.vocabSize,
+        // Logits and every prefix's projection go in one all-gather (train-step.ts gatherTogether).
+        config.student.maxLength * config.student.vocabSize + o.objective.lengths.length * o.objective.outDim,
         targetsPerRow,
         o.objective.outDim,
         d.inputDim,

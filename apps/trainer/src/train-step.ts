@@ -123,9 +123,17 @@ export class TrainStep {
     const out = student.forward(tokens, { mode: 'train', step, lengths: [...objective.lengths] });
     // A `wholeBatch` objective (in-batch negatives) on a replica: the whole batch's projections (targets too, from the caller).
     const whole = part !== undefined && objective.wholeBatch === true;
-    const projections = new Map(
-      out.prefixes.map((p) => [p.length, whole ? part.wholeBatch(p.projection) : p.projection]),
-    );
+    // Logits [B, L, V]; the regulariser's `input` option says how to read them (default logits).
+    let logits = this.regularizer ? tf.stack(out.decoder.logits, 1) : undefined;
+    let projected = out.prefixes.map((p) => p.projection);
+    if (part && (whole || logits)) {
+      // One all-gather for everything this step needs whole (each gather is two replica barriers).
+      const locals = [...(whole ? projected : []), ...(logits ? [logits] : [])];
+      const gathered = gatherTogether(part, locals);
+      if (whole) projected = gathered.slice(0, projected.length);
+      if (logits) logits = gathered[gathered.length - 1];
+    }
+    const projections = new Map(out.prefixes.map((p, i) => [p.length, projected[i]]));
     const r = objective.loss(projections, targets);
     const aux = tf.mul(out.auxLoss, this.options.auxWeight);
     let total: tf.Tensor;
@@ -135,10 +143,8 @@ export class TrainStep {
       total = tf.add(r.total, tf.mul(aux, part.share));
       wholeTerms.push(r.total);
     } else total = tf.mul(tf.add(r.total, aux), part.share);
-    if (this.regularizer) {
-      // Logits [B, L, V]; the regulariser's `input` option says how to read them (default logits).
-      const logits = tf.stack(out.decoder.logits, 1);
-      const reg = this.regularizer.compute(part ? part.wholeBatch(logits) : logits).total;
+    if (this.regularizer && logits) {
+      const reg = this.regularizer.compute(logits).total;
       total = tf.add(total, reg);
       wholeTerms.push(reg);
       if (keep) keep.regularizer = tf.keep(reg);
@@ -224,4 +230,23 @@ export function sumInChunks(xs: tf.Tensor[], chunk = 7): tf.Tensor {
 /** A symbol regulariser with a non-zero weight: `usageWeight=0` (and `infoMaxWeight=0`) switch it off. */
 export function regularizerActive(r?: SymbolRegularizerConfig): r is SymbolRegularizerConfig {
   return !!r && ((r.usageWeight ?? 0) > 0 || (r.infoMaxWeight ?? 0) > 0);
+}
+
+/**
+ * The whole batch's rows of each tensor in `locals` (this replica's rows, [n, …] each) through one
+ * all-gather: flattened per row, concatenated, gathered, split and reshaped back.
+ */
+export function gatherTogether(part: BatchPart, locals: tf.Tensor[]): tf.Tensor[] {
+  const n = locals[0].shape[0];
+  // One tensor: no concat/split (tfjs-core's SplitV gradient fails for a single output).
+  if (locals.length === 1) return [part.wholeBatch(locals[0])];
+  const widths = locals.map((t) => t.size / n);
+  const whole = part.wholeBatch(
+    tf.concat(
+      locals.map((t) => tf.reshape(t, [n, -1])),
+      1,
+    ),
+  );
+  const b = whole.shape[0];
+  return tf.split(whole, widths, 1).map((t, i) => tf.reshape(t, [b, ...locals[i].shape.slice(1)]));
 }

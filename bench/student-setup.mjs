@@ -19,7 +19,10 @@ export function presetShapes(preset) {
   const t = preset.teacher;
   const layer = (name, field) => {
     const l = layers[name];
-    if (!l) throw new Error(`apps/trainer/configs/cpu.json: ${field} '${name}' is not in bench/mobilenet-layers.json`);
+    if (!l)
+      throw new Error(
+        `apps/trainer/configs/cpu.json: ${field} '${name}' is not in bench/mobilenet-layers.json`,
+      );
     return l;
   };
   const tok = layer(t.tokensLayer, 'teacher.tokensLayer');
@@ -69,7 +72,8 @@ export async function createStudentBench() {
 
   const student = new Student(config, { seed: 0 });
   const o = preset.objective;
-  if (o.kind === 'dino') throw new Error('bench: the dino objective needs prototypes from data; benchmark features or contrast');
+  if (o.kind === 'dino')
+    throw new Error('bench: the dino objective needs prototypes from data; benchmark features or contrast');
   const objective = createObjective(
     o.kind,
     o[o.kind],

@@ -3,14 +3,7 @@
 //
 //   node bench/student-step-parallel.mjs --workers 2 [--reps 10] [--warmup 2] [--train-batch 256]
 import { parseArgs } from 'node:util';
-import {
-  cpuMs,
-  createStudentBench,
-  median,
-  positiveInt,
-  tf,
-  useBackend,
-} from './student-setup.mjs';
+import { cpuMs, createStudentBench, median, positiveInt, tf, useBackend } from './student-setup.mjs';
 
 const { values: args } = parseArgs({
   options: {

@@ -11,15 +11,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  createStudentBench,
-  here,
-  positiveInt,
-  root,
-  tf,
-  time,
-  useBackend,
-} from './student-setup.mjs';
+import { createStudentBench, here, positiveInt, root, tf, time, useBackend } from './student-setup.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,7 +33,16 @@ const inferBatch = positiveInt('infer-batch', args['infer-batch']);
 const matmulReps = positiveInt('matmul-reps', args['matmul-reps'] ?? (backend === 'wasm' ? '50' : '5'));
 
 await useBackend(backend);
-const { config: studentConfig, optim, params, trainStep, inference, inputs, shapes, preset } = await createStudentBench();
+const {
+  config: studentConfig,
+  optim,
+  params,
+  trainStep,
+  inference,
+  inputs,
+  shapes,
+  preset,
+} = await createStudentBench();
 
 const { tokens: trainTokens, targets: trainTargets } = inputs(trainBatch, 1);
 const { tokens: inferTokens } = inputs(inferBatch, 3);
@@ -94,7 +95,14 @@ console.log(
         backend === 'wasm' ? await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT') : undefined,
       cpu: cpus()[0]?.model,
       loadavg: loadavg(),
-      config: { ...studentConfig, teacherTokens: shapes.tokens, objective: preset.objective, trainBatch, inferBatch, optim },
+      config: {
+        ...studentConfig,
+        teacherTokens: shapes.tokens,
+        objective: preset.objective,
+        trainBatch,
+        inferBatch,
+        optim,
+      },
       params,
       losses,
       leakedTensors: {

@@ -5,7 +5,7 @@
 # both sides at 1 and N. Prints Markdown tables, the CPU model and the load average.
 #
 #   CORES=2 bench/run.sh         # N (default: all cores, nproc)
-#   EXTRACT=0 bench/run.sh       # skip the tfjs extraction runs (bench/extract-workers.sh, the slow part)
+#   EXTRACT=0 bench/run.sh       # skip the tfjs extraction runs (bench/extract-workers.sh: 10,100 images at 64 and 128 px, ~5 min)
 #
 #   bench/run.sh                 # wasm
 #   BACKEND=cpu bench/run.sh     # tfjs cpu backend instead (~1.5 min for the tfjs side)
@@ -102,7 +102,7 @@ console.log(`- TF.js model, same layers: ${n.toLocaleString("en")} parameters`);
 if [[ "${EXTRACT:-1}" != 0 ]]; then
   echo "running tfjs extraction (bench/extract-workers.sh, 1 and $CORES workers)…" >&2
   echo; echo "tfjs teacher extraction through \`symseq features\` (start-up subtracted):"; echo
-  PER_CLASS="${PER_CLASS:-200}" WORKERS="1 $CORES" bench/extract-workers.sh
+  PER_CLASS="${PER_CLASS:-1000}" WORKERS="1 $CORES" bench/extract-workers.sh
 fi
 echo "- load average at the end: $(load)"
 echo "- /proc/cpuinfo: $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2- | sed "s/^ //"), $(nproc) cores online, AVX-512F $(grep -qw avx512f /proc/cpuinfo && echo yes || echo no); the two runs were sequential, one thread each."

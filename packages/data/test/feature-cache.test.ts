@@ -127,12 +127,17 @@ describe('buildFeatureCache', () => {
     const again = await buildFeatureCache(opts);
     expect(again.status).toBe('reused');
     expect(counter.calls).toBe(calls);
+    // Clean features only: the seed draws nothing, so another seed reuses the cache (two-seed runs share it).
+    const otherSeed = await buildFeatureCache({ ...opts, seed: 3 });
+    expect(otherSeed.status).toBe('reused');
+    expect(counter.calls).toBe(calls);
 
     for (const change of [
       { teacherId: 'other' },
       { inputSize: 4 },
       { dataset: dataset(1) },
-      { seed: 3 },
+      { views: 1, seed: 3 },
+      { views: 1, seed: 4 }, // with augmented views the seed matters
       { shardSize: 8 },
     ]) {
       const r = await buildFeatureCache({ ...opts, ...change });

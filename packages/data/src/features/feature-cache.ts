@@ -166,7 +166,9 @@ export async function buildFeatureCache(options: FeatureCacheOptions): Promise<B
   const batchSize = options.batchSize ?? 32;
   const shardSize = options.shardSize ?? 1024;
   const dtype = options.dtype ?? 'float16';
-  const seed = options.seed ?? 0;
+  // The seed only draws augmented views: a clean-only cache (views 0) is the same for every seed, so
+  // it is stored as seed 0 and shared, not rebuilt (and overwritten) when a run changes its seed.
+  const seed = views > 0 ? (options.seed ?? 0) : 0;
   const { dataset, inputSize } = options;
   for (const [name, v, min] of [
     ['views', views, 0],

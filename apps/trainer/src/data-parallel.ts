@@ -239,19 +239,14 @@ export function replicaStep(stepper: TrainStep, comm: ReplicaComm, step: number,
       // No copies: tf.tensor copies the values into the backend (wasm) or keeps them only for this
       // step's tidy (cpu), and rank 0 rewrites the shared inputs only after the step's last barrier.
       const tokens = tf.tensor3d(tokenData, [n, shape.tokenCount, shape.tokenDim]);
-      const pooled = tf.tensor2d(pooledData, [n, shape.pooledDim]);
       // A wholeBatch objective scores every row against every other: its targets are the whole batch's.
-      const targets = objective.wholeBatch
-        ? objective.targets(
-            {
-              pooled: tf.tensor2d(
-                new Float32Array(comm.buffers.inputs, pooledStart, total * shape.pooledDim).slice(),
-                [total, shape.pooledDim],
-              ),
-            },
-            step,
-          )
-        : objective.targets({ pooled }, step);
+      const pooled = objective.wholeBatch
+        ? tf.tensor2d(new Float32Array(comm.buffers.inputs, pooledStart, total * shape.pooledDim), [
+            total,
+            shape.pooledDim,
+          ])
+        : tf.tensor2d(pooledData, [n, shape.pooledDim]);
+      const targets = objective.targets({ pooled }, step);
       const kept: Record<string, tf.Scalar> = {};
       const part: BatchPart = { share, wholeBatch: (local) => comm.allGatherRows(local) };
       const { value, grads } = tf.variableGrads(() => stepper.loss(tokens, targets, step, kept, part), vars);

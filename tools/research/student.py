@@ -99,9 +99,17 @@ class EncBlock(nn.Module):
 
 class Student(nn.Module):
     def __init__(self, teacher_dim, out_dim, d=128, heads=4, V=128, L=8, proj_hidden=512, bottleneck=128,
-                 per_position_heads=False):
+                 per_position_heads=False, global_dim=0, books=None, code_tau=0.02):
         super().__init__()
         self.V, self.L, self.d = V, L, d
+        self.global_dim = global_dim
+        if global_dim:
+            self.global_proj, self.global_norm = Lin(global_dim, d), nn.LayerNorm(d)
+        # code head: symbol t = nearest of codebook C_t (init: residual k-means) to a predicted residual q_t
+        self.books = nn.Parameter(torch.stack(books).clone()) if books is not None else None
+        if books is not None:
+            self.q_head = Lin(d, books[0].shape[1])
+            self.code_tau = code_tau
         self.token_proj, self.token_norm = Lin(teacher_dim, d), nn.LayerNorm(d)
         self.start = nn.Parameter(trunc_(torch.empty(1, 1, d)))
         self.dec_pos = nn.Parameter(trunc_(torch.empty(L, d)))
@@ -122,9 +130,13 @@ class Student(nn.Module):
     def table(self, t, emb):
         return emb[t if emb.shape[0] > 1 else 0]
 
-    def generate(self, tokens, tau=1.0, hard=True, steps=None, gumbel=0.0):
+    def generate(self, tokens, tau=1.0, hard=True, steps=None, gumbel=0.0, pooled=None):
         steps = steps or self.L
         mem = self.token_norm(self.token_proj(tokens))
+        if self.global_dim:
+            g = self.global_norm(self.global_proj(F.normalize(pooled, dim=1)))[:, None]
+            mem = torch.cat([mem, g], 1)
+        self.q = []
         kv = (self.block.ca.split(self.block.ca.k(mem)), self.block.ca.split(self.block.ca.v(mem)))
         b = tokens.shape[0]
         x = (self.start + self.dec_pos[0]).expand(b, 1, self.d)
@@ -132,7 +144,13 @@ class Student(nn.Module):
         cache = None
         for t in range(steps):
             h, p, cache = self.block(x, kv, cache)
-            lg = self.heads[t if len(self.heads) > 1 else 0](self.norm(h[:, -1]))
+            if self.books is not None:
+                q = self.q_head(self.norm(h[:, -1]))
+                C = self.books[t]
+                lg = (2 * q @ C.T - (C * C).sum(1)) / self.code_tau
+                self.q.append(q)
+            else:
+                lg = self.heads[t if len(self.heads) > 1 else 0](self.norm(h[:, -1]))
             noisy = lg + gumbel * -torch.log(-torch.log(torch.rand_like(lg).clamp_min(1e-9))) if gumbel else lg
             soft = F.softmax(noisy / tau, -1)
             idx = noisy.argmax(-1)
@@ -206,6 +224,16 @@ def main():
     ap.add_argument("--assign1", type=float, default=0.0,
                     help="CE weight pulling symbol 1's logits to the symbol whose own prefix-1 output best matches the target")
     ap.add_argument("--assign-temp", type=float, default=0.0, help="0: hard argmax label; >0 soft label softmax(cos/T)")
+    ap.add_argument("--infomax", type=float, default=0.0, help="H(per-sample) - H(marginal) weight")
+    ap.add_argument("--std-tokens", action="store_true")
+    ap.add_argument("--center-target", action="store_true")
+    ap.add_argument("--gumbel-anneal", action="store_true", help="Gumbel noise scale falls linearly to 0")
+    ap.add_argument("--global-token", action="store_true")
+    ap.add_argument("--code-head", action="store_true", help="codebook head init from residual k-means")
+    ap.add_argument("--code-tau", type=float, default=0.02)
+    ap.add_argument("--res-weight", type=float, default=1.0, help="residual regression of q_t (code head)")
+    ap.add_argument("--book-weight", type=float, default=1.0, help="VQ codebook loss (code head)")
+    ap.add_argument("--contrast-weight", type=float, default=1.0)
     ap.add_argument("--tag", default="")
     ap.add_argument("--baseline", action="store_true", help="also compute residual k-means")
     a = ap.parse_args()
@@ -219,6 +247,21 @@ def main():
     if a.subset:
         tok_tr, pool_tr, y_tr = tok_tr[: a.subset], pool_tr[: a.subset], y_tr[: a.subset]
     n, N, Dt = tok_tr.shape
+    if a.std_tokens:
+        # per-channel standardisation of the teacher tokens with training-set statistics
+        mu = torch.zeros(Dt, dtype=torch.float64); sq = torch.zeros(Dt, dtype=torch.float64)
+        for i in range(0, n, 1000):
+            x = tok_tr[i:i + 1000].double().reshape(-1, Dt)
+            mu += x.sum(0); sq += (x * x).sum(0)
+        mu /= n * N; sd = (sq / (n * N) - mu * mu).clamp_min(0).sqrt() + 1e-3
+        mu, sd = mu.float(), sd.float()
+        tok_tr = ((tok_tr.float() - mu) / sd).half() if tok_tr.dtype == torch.float16 else (tok_tr - mu) / sd
+        tok_te = (tok_te.float() - mu) / sd
+        feats["train"] = (tok_tr, pool_tr, y_tr); feats["test"] = (tok_te, pool_te, y_te)
+    if a.center_target:
+        pm = pool_tr.mean(0)
+        pool_tr = pool_tr - pm
+        pool_te = pool_te - pm
     lengths = [int(x) for x in a.lengths.split(",")]
     wts = [float(x) for x in a.weights.split(",")] if a.weights else [1 / len(lengths)] * len(lengths)
     target_tr = pool_tr
@@ -231,7 +274,7 @@ def main():
         if a.target == "nbr-mean":
             target_tr = F.normalize(pn + pn[nbrs].sum(1), dim=1)  # self + neighbours, averaged
     rkm_codes = None
-    if a.rkm_pretrain or a.baseline:
+    if a.rkm_pretrain or a.baseline or a.code_head:
         b = residual_kmeans_table(feats, cache_key=f"{a.size}-{a.pooled}-every{a.stride}")
         rkm_codes = b["codes_train"]
     if a.scan and nbrs is None:
@@ -240,7 +283,11 @@ def main():
         for i in range(0, n, 2000):
             nbrs[i:i + 2000] = (pn[i:i + 2000] @ pn.T).topk(a.nbr_k + 1, dim=1).indices[:, 1:]
     out_dim = a.prototypes if a.objective == "dino" else pool_tr.shape[1]
-    model = Student(Dt, out_dim, d=a.d, per_position_heads=a.per_position)
+    books = None
+    if a.code_head:
+        books = b["books"]
+    model = Student(Dt, out_dim, d=a.d, per_position_heads=a.per_position,
+                    global_dim=pool_tr.shape[1] if a.global_token else 0, books=books, code_tau=a.code_tau)
     if a.objective == "dino":
         from common import kmeans
         protos, _ = kmeans(F.normalize(pool_tr, dim=1), a.prototypes, iters=10, seed=a.seed)
@@ -248,7 +295,7 @@ def main():
         center = torch.zeros(a.prototypes)
     decay, no_decay = [], []
     for name, p in model.named_parameters():
-        (decay if p.ndim >= 2 and "pos" not in name and "start" not in name and "cls" not in name
+        (decay if p.ndim >= 2 and "pos" not in name and "start" not in name and "cls" not in name and "books" not in name
          else no_decay).append(p)
     opt = torch.optim.Adam([{"params": decay}, {"params": no_decay}], lr=a.lr)
     steps_per_epoch = n // a.batch
@@ -273,8 +320,17 @@ def main():
                 tgt = torch.where(torch.rand(len(idx), generator=g)[:, None] < 0.5, pool_tr[idx], pool_tr[pick])
             else:
                 tgt = target_tr[idx]
-            fed, logits, _ = model.generate(tokens, tau=a.tau, gumbel=a.gumbel)
+            gs = a.gumbel * (1 - step / total) if a.gumbel_anneal else a.gumbel
+            fed, logits, _ = model.generate(tokens, tau=a.tau, gumbel=gs, pooled=pool_tr[idx])
             loss = 0
+            if a.code_head:
+                r = F.normalize(tgt, dim=1)
+                for t, q in enumerate(model.q):
+                    k = fed[:, t].argmax(-1)
+                    c = model.books[t][k]
+                    loss = loss + a.res_weight * ((q - r) ** 2).sum(1).mean() / len(model.q)
+                    loss = loss + a.book_weight * ((c - r) ** 2).sum(1).mean() / len(model.q)
+                    r = (r - c).detach()
             hs = [model.encode(fed[:, :l]) for l in lengths]
             ss = model.project(torch.cat(hs, 0)).split(len(idx))
             tn = F.normalize(tgt, dim=1)
@@ -289,12 +345,18 @@ def main():
                     sn = F.normalize(s, dim=1)
                     lg = sn @ tn.T / a.ctemp
                     lab = torch.arange(len(idx))
-                    loss = loss + w * 0.5 * (F.cross_entropy(lg, lab) + F.cross_entropy(lg.T, lab))
+                    loss = loss + a.contrast_weight * w * 0.5 * (F.cross_entropy(lg, lab) + F.cross_entropy(lg.T, lab))
                 elif a.objective == "dino":
                     loss = loss + w * -(pt * F.log_softmax(s / 0.1, -1)).sum(1).mean()
             if a.usage:
                 m = F.softmax(logits, -1).mean(0)  # [L, V]
                 loss = loss + a.usage * (m * m.clamp_min(1e-8).log()).sum(-1).mean()
+            if a.infomax:
+                pr = F.softmax(logits, -1)  # [B, L, V]
+                m = pr.mean(0)
+                hm = -(m * m.clamp_min(1e-8).log()).sum(-1).mean()
+                hs = -(pr * pr.clamp_min(1e-8).log()).sum(-1).mean()
+                loss = loss + a.infomax * (hs - hm)
             if a.sinkhorn:
                 with torch.no_grad():
                     q = torch.stack([sinkhorn(logits[:, t]) for t in range(logits.shape[1])], 1)
@@ -332,7 +394,7 @@ def main():
                 print(f"step {step}/{total} loss {loss.item():.4f} {time.time() - t0:.0f}s", flush=True)
             step += 1
     train_s = time.time() - t0
-    res = evaluate(model, feats, lengths=(1, 2, 4, 8), subset=a.subset)
+    res = evaluate(model, feats, lengths=(1, 2, 4, 8), subset=a.subset, use_pooled=a.global_token)
     res.update(tag=a.tag, args=vars(a), train_s=round(train_s), total_s=round(time.time() - t_start))
     if a.baseline:
         b = residual_kmeans_table(feats, cache_key=f"{a.size}-{a.pooled}-every{a.stride}")
@@ -344,7 +406,7 @@ def main():
 
 
 @torch.no_grad()
-def evaluate(model, feats, lengths=(1, 2, 4, 8), subset=0):
+def evaluate(model, feats, lengths=(1, 2, 4, 8), subset=0, use_pooled=False):
     model.eval()
     outs = {}
     for split in ("train", "test"):
@@ -355,7 +417,7 @@ def evaluate(model, feats, lengths=(1, 2, 4, 8), subset=0):
         projs = {l: [] for l in lengths}
         syms = []
         for i in range(0, len(tok), 1000):
-            fed, logits, _ = model.generate(tok[i:i + 1000].float(), tau=1.0)
+            fed, logits, _ = model.generate(tok[i:i + 1000].float(), tau=1.0, pooled=pooled[i:i + 1000])
             syms.append(fed.argmax(-1))
             for l in lengths:
                 h = model.encode(fed[:, :l])

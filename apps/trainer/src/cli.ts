@@ -201,6 +201,7 @@ runReaderOptions(
 });
 
 program.parseAsync(process.argv).catch((e: Error) => {
-  console.error(`symseq: ${e.message}`);
+  // SYMSEQ_DEBUG=1 adds the stack trace, for bug reports.
+  console.error(process.env.SYMSEQ_DEBUG ? `symseq: ${e.stack ?? e.message}` : `symseq: ${e.message}`);
   process.exit(1);
 });

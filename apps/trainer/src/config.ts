@@ -105,6 +105,11 @@ export const trainConfigSchema = z
         epochs: positiveInt.default(10),
         /** Stop after this many optimizer steps (the lr schedule spans them) when fewer than the epochs give. */
         maxSteps: positiveInt.optional(),
+        /**
+         * Train at least this many optimizer steps: on a training set too small for `epochs` to give
+         * them, more epochs are run and the warm-up is stretched by the same factor (maxSteps still caps).
+         */
+        minSteps: positiveInt.optional(),
         batchSize: positiveInt.default(128),
         lr: z.number().positive().default(1e-3),
         minLr: z.number().nonnegative().default(1e-5),

@@ -66,10 +66,24 @@ export function objectiveFor(config: TrainConfig, data: FeatureCache, resume?: S
       weights: o.weights,
       pooledDim: pooledDimOf(data),
       prototypes: (k) => prototypeHead(data, k, config.seed),
+      pooledMean: () => pooledMean(data),
       resume,
     },
     { prototypes: o.prototypes },
   );
+}
+
+/** The mean [D] of the clean training views' pooled features (float64 sums). */
+export function pooledMean(data: FeatureCache): Float32Array {
+  const D = pooledDimOf(data);
+  const sum = new Float64Array(D);
+  const chunk = 1024;
+  for (let s = 0; s < data.count; s += chunk) {
+    const idx = Array.from({ length: Math.min(chunk, data.count - s) }, (_, i) => s + i);
+    const p = data.pooled(idx, 0);
+    for (let r = 0; r < p.length; r += D) for (let c = 0; c < D; c++) sum[c] += p[r + c];
+  }
+  return Float32Array.from(sum, (v) => v / data.count);
 }
 
 /** K unit-norm prototypes from k-means (cosine) on a sample of the clean views' pooled features. */
@@ -84,6 +98,38 @@ export function prototypeHead(data: FeatureCache, k: number, seed: number): tf.T
   });
 }
 
+/**
+ * Per-channel mean and standard deviation of the clean training tokens (every image, every token
+ * position), for `student.decoder.standardizeTokens`. Sums are float64; a channel that never varies
+ * gets std 1 (its standardised value is then 0, not 0/0).
+ */
+export function tokenStatistics(data: FeatureCache): { mean: Float64Array; std: Float64Array } {
+  const D = data.tokenDim;
+  const sum = new Float64Array(D);
+  const sq = new Float64Array(D);
+  const chunk = 256;
+  for (let s = 0; s < data.count; s += chunk) {
+    const idx = Array.from({ length: Math.min(chunk, data.count - s) }, (_, i) => s + i);
+    const t = data.tokens(idx, 0);
+    for (let r = 0; r < t.length; r += D) {
+      for (let c = 0; c < D; c++) {
+        const x = t[r + c];
+        sum[c] += x;
+        sq[c] += x * x;
+      }
+    }
+  }
+  const n = data.count * data.tokenCount;
+  const mean = new Float64Array(D);
+  const std = new Float64Array(D);
+  for (let c = 0; c < D; c++) {
+    mean[c] = sum[c] / n;
+    const sd = Math.sqrt(Math.max(0, sq[c] / n - mean[c] * mean[c]));
+    std[c] = sd > 1e-6 ? sd : 1;
+  }
+  return { mean, std };
+}
+
 /** Student view and target view for one image. `same`: the clean view for both (or one random view); `cross`: two different views. */
 function pickViews(rng: Rng, views: number, pairing: 'same' | 'cross'): [number, number] {
   if (views <= 1) return [0, 0];
@@ -94,6 +140,21 @@ function pickViews(rng: Rng, views: number, pairing: 'same' | 'cross'): [number,
   const a = rng.int(views);
   const b = (a + 1 + rng.int(views - 1)) % views;
   return [a, b];
+}
+
+/**
+ * The run's length and warm-up in optimizer steps: `epochs` of the training set, raised to `minSteps`
+ * (the warm-up stretched by the same factor, so it stays the same share of the run), capped by
+ * `maxSteps`.
+ */
+export function stepPlan(
+  optim: Pick<TrainConfig['optim'], 'epochs' | 'warmupEpochs' | 'minSteps' | 'maxSteps'>,
+  stepsPerEpoch: number,
+): { totalSteps: number; warmupSteps: number } {
+  const byEpochs = stepsPerEpoch * optim.epochs;
+  const stretch = optim.minSteps !== undefined && optim.minSteps > byEpochs ? optim.minSteps / byEpochs : 1;
+  const totalSteps = Math.min(Math.round(byEpochs * stretch), optim.maxSteps ?? Number.POSITIVE_INFINITY);
+  return { totalSteps, warmupSteps: Math.round(optim.warmupEpochs * stepsPerEpoch * stretch) };
 }
 
 /**
@@ -118,8 +179,7 @@ export async function train(
       `optim.batchSize ${optim.batchSize} is larger than the training set (${data.count} images)`,
     );
   }
-  const totalSteps = Math.min(stepsPerEpoch * optim.epochs, optim.maxSteps ?? Number.POSITIVE_INFINITY);
-  const warmupSteps = Math.round(optim.warmupEpochs * stepsPerEpoch);
+  const { totalSteps, warmupSteps } = stepPlan(optim, stepsPerEpoch);
   const teacherShape = { tokenDim: data.tokenDim, pooledDim: pooledDimOf(data) };
 
   let student: Student;
@@ -141,6 +201,10 @@ export async function train(
     if (opts.resume) log(`--resume: no checkpoint in ${ckpt.dir}, starting fresh`);
     folder.truncateMetrics(0);
     student = new Student(studentConfigFor(config, teacherShape), { seed: config.seed });
+    if (student.config.decoder.standardizeTokens) {
+      const { mean, std } = tokenStatistics(data);
+      student.decoder.setTokenStatistics(mean, std);
+    }
   }
 
   const objective = objectiveFor(config, data, resumed?.objective);

@@ -89,6 +89,12 @@ export const studentConfigSchema = z
       .object({
         layers: positiveInt.default(2),
         mlpRatio: z.number().positive().default(4),
+        /**
+         * Standardise each teacher-token channel, (x − mean) / std, before the token projection; the
+         * statistics are frozen parameters (`decoder.token_mean`, `decoder.token_std`) that the trainer
+         * sets from the training set (`SymbolDecoder.setTokenStatistics`).
+         */
+        standardizeTokens: z.boolean().default(false),
       })
       .strict()
       .default({}),

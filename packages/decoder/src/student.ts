@@ -85,6 +85,7 @@ export class Student {
         layers: c.decoder.layers,
         mlpRatio: c.decoder.mlpRatio,
         maxLength: c.maxLength,
+        standardizeTokens: c.decoder.standardizeTokens,
       },
       this.discretizer,
     );

@@ -26,6 +26,8 @@ export const symbolDecoderConfigSchema = z
     mlpRatio: z.number().positive().default(4),
     /** Longest sequence L the decoder writes (size of its position table). */
     maxLength: positiveInt.default(8),
+    /** (x − token_mean) / token_std per channel before the token projection (frozen statistics). */
+    standardizeTokens: z.boolean().default(false),
   })
   .strict()
   .refine((c) => c.dim % c.heads === 0, { message: 'dim must be divisible by heads', path: ['heads'] });
@@ -85,6 +87,8 @@ export class SymbolDecoder {
   readonly norm: LayerNorm;
   readonly head: Linear;
   readonly embed: SymbolEmbedding;
+  /** Per-channel token statistics [Dt] (frozen), when `standardizeTokens`. */
+  readonly tokenStats?: { mean: tf.Variable; std: tf.Variable };
 
   constructor(
     scope: ParamScope,
@@ -93,6 +97,12 @@ export class SymbolDecoder {
   ) {
     const c = parseConfig(symbolDecoderConfigSchema, config, 'SymbolDecoder config');
     this.config = c;
+    if (c.standardizeTokens) {
+      this.tokenStats = {
+        mean: scope.add('token_mean', [c.teacherDim], init.zeros, { trainable: false }),
+        std: scope.add('token_std', [c.teacherDim], init.ones, { trainable: false }),
+      };
+    }
     this.tokenProj = new Linear(scope.scope('token_proj'), c.teacherDim, c.dim);
     this.tokenNorm = new LayerNorm(scope.scope('token_norm'), c.dim);
     this.startToken = scope.add('start_token', [1, 1, c.dim], init.truncNormal(0.02));
@@ -108,12 +118,47 @@ export class SymbolDecoder {
     this.embed = new SymbolEmbedding(scope, discretizer.outputDim, c.dim, discretizer.emits === 'one-hot');
   }
 
+  /**
+   * Sets the frozen per-channel statistics of `standardizeTokens` (each [Dt]; std > 0), e.g. from
+   * `tokenStatistics` over the training set's tokens.
+   */
+  setTokenStatistics(mean: ArrayLike<number>, std: ArrayLike<number>): void {
+    if (!this.tokenStats) {
+      throw new Error('SymbolDecoder.setTokenStatistics: this decoder was built without standardizeTokens');
+    }
+    const D = this.config.teacherDim;
+    for (const [name, v] of [
+      ['mean', mean],
+      ['std', std],
+    ] as const) {
+      if (v.length !== D) {
+        throw new Error(`SymbolDecoder.setTokenStatistics: ${name} has ${v.length} values, expected teacherDim ${D}`);
+      }
+      for (let i = 0; i < D; i++) {
+        const x = v[i];
+        if (!Number.isFinite(x) || (name === 'std' && !(x > 0))) {
+          throw new Error(
+            `SymbolDecoder.setTokenStatistics: ${name}[${i}] is ${x}; expected a finite number${name === 'std' ? ' > 0' : ''}`,
+          );
+        }
+      }
+    }
+    const stats = this.tokenStats;
+    tf.tidy(() => {
+      stats.mean.assign(tf.tensor1d(Array.from(mean)));
+      stats.std.assign(tf.tensor1d(Array.from(std)));
+    });
+  }
+
   /** Projected teacher tokens' keys and values, one pair per block; computed once per forward. */
   memory(tokens: tf.Tensor): KVCache[] {
     assertRank(tokens, 3, 'SymbolDecoder: teacher tokens [B, N, Dt]');
     assertLastDim(tokens, this.config.teacherDim, 'SymbolDecoder: teacher tokens [B, N, Dt]');
+    const x = this.tokenStats
+      ? tf.div(tf.sub(tokens, this.tokenStats.mean), this.tokenStats.std)
+      : tokens;
     // The teacher is frozen: no gradient flows back into its tokens, so none is computed.
-    const m = this.tokenNorm.apply(this.tokenProj.apply(tokens, { inputGrad: false }));
+    const m = this.tokenNorm.apply(this.tokenProj.apply(x, { inputGrad: false }));
     return this.blocks.map((b) => b.memoryKeysValues(m));
   }
 

@@ -51,6 +51,11 @@ export interface ObjectiveContext {
    * has none (e.g. k-means on its pooled features). Called at most once.
    */
   prototypes?: (k: number) => tf.Tensor2D;
+  /**
+   * The mean [D] of the training set's pooled features, for objectives that centre their targets
+   * (`contrast` with `center`). Called at most once, and not when resuming.
+   */
+  pooledMean?: () => Float32Array;
   /** A saved objective state to continue from (e.g. its teacher head), instead of building anew. */
   resume?: StateDict;
 }

@@ -40,7 +40,7 @@ export abstract class PooledFeatureObjective implements Objective<tf.Tensor2D> {
     return {};
   }
 
-  load(): void {}
+  load(_state: StateDict, _source?: string): void {}
 
   dispose(): void {}
 }

@@ -144,4 +144,61 @@ describe('the contrast objective', () => {
       /temperture/,
     );
   });
+
+  it('center: scores the targets minus the training mean; the mean is its state, and a resume needs it', () => {
+    const f = fixture.objective;
+    const D = f.teacher.shape[1];
+    const mean = Float32Array.from({ length: D }, (_, c) => 0.3 + 0.1 * c);
+    let asked = 0;
+    const ctx = {
+      lengths: f.lengths,
+      pooledDim: D,
+      pooledMean: () => {
+        asked++;
+        return mean;
+      },
+    };
+    const o = createObjective('contrast', { temperature: f.temperature, center: true }, ctx, { prototypes: 1 });
+    expect(asked).toBe(1);
+    const pooled = toTensor(f.teacher) as tf.Tensor2D;
+    const centred = tf.sub(pooled, tf.tensor1d(mean)) as tf.Tensor2D;
+    const students = f.lengths.map((l) => toTensor(f.students[String(l)]));
+    const got = o.loss(new Map(f.lengths.map((l, i) => [l, students[i]])), o.targets({ pooled }, 0));
+    // The torch-checked loss of the hand-centred targets, averaged over lengths as the objective does.
+    const want =
+      students.map((s) => contrastiveFeatureLoss(s, centred, f.temperature).dataSync()[0]).reduce((a, b) => a + b) /
+      students.length;
+    expectClose(got.total.dataSync()[0], want, 1e-6, 1e-6);
+    // Centring is not a no-op on these targets.
+    expect(Math.abs(got.total.dataSync()[0] - f.total)).toBeGreaterThan(1e-3);
+    const state = o.state();
+    expect(Array.from((state.center as { data: Float32Array }).data)).toEqual(Array.from(mean));
+    // A resumed objective takes the centre from its state and does not recompute it.
+    const resumed = createObjective(
+      'contrast',
+      { temperature: f.temperature, center: true },
+      { ...ctx, resume: state },
+      { prototypes: 1 },
+    );
+    expect(asked).toBe(1);
+    const again = resumed.loss(new Map(f.lengths.map((l, i) => [l, students[i]])), resumed.targets({ pooled }, 0));
+    expect(again.total.dataSync()[0]).toBe(got.total.dataSync()[0]);
+    expect(() =>
+      createObjective('contrast', { center: true }, { lengths: [1], pooledDim: D }, { prototypes: 1 }),
+    ).toThrow('center needs the pooled mean');
+    expect(() =>
+      createObjective('contrast', { center: true }, { lengths: [1], pooledDim: D, resume: {} }, { prototypes: 1 }),
+    ).toThrow("'center' is missing");
+    expect(() =>
+      createObjective(
+        'contrast',
+        { center: true },
+        { lengths: [1], pooledDim: D, pooledMean: () => new Float32Array(D + 1) },
+        { prototypes: 1 },
+      ),
+    ).toThrow(`must be ${D} finite values`);
+    o.dispose();
+    resumed.dispose();
+    tf.dispose([pooled, centred, ...students, got.total, again.total]);
+  });
 });

@@ -112,8 +112,12 @@ export function mulChannels(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
 function matMulConstantInput(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
   requireGradients('matMul');
   const f = tf.customGrad(((wv: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([]);
-    return { value: tf.matMul(x, wv), gradFunc: (dy: tf.Tensor) => [tf.matMul(swapLast(x), dy)] };
+    // x is saved (kept) rather than closed over: it may be an intermediate of the caller's tidy.
+    save([x]);
+    return {
+      value: tf.matMul(x, wv),
+      gradFunc: (dy: tf.Tensor, [sx]: tf.Tensor[]) => [tf.matMul(swapLast(sx), dy)],
+    };
     // biome-ignore lint/suspicious/noExplicitAny: tfjs-core's customGrad typing
   }) as any) as (w: tf.Tensor) => tf.Tensor;
   return f(w);

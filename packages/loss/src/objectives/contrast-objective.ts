@@ -1,4 +1,4 @@
-import { l2Normalize, matMul, stopGradient, swapLast } from '@symseq/nn';
+import { isHostTensor, l2Normalize, matMul, type StateDict, stopGradient, swapLast } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { ObjectiveContext, ObjectiveSpec } from '../objective';
@@ -9,6 +9,12 @@ export const contrastObjectiveConfigSchema = z
   .object({
     /** τ_c of the InfoNCE logits ŝ·t̂ᵀ / τ_c (tools/research/RECIPE.md measured 0.1). */
     temperature: z.number().positive().max(10).default(0.1),
+    /**
+     * Subtract the training set's mean pooled feature from the targets before normalising: the
+     * component every image shares carries no contrast, and without it the targets' cosines spread
+     * over [−1, 1] instead of bunching near 1 (the student's k-NN is unchanged in kind: its own embeddings).
+     */
+    center: z.boolean().default(false),
   })
   .strict();
 
@@ -70,15 +76,55 @@ export class ContrastObjective extends PooledFeatureObjective {
   readonly kind = 'contrast';
   readonly wholeBatch = true;
   readonly temperature: number;
+  /** The training set's mean pooled feature [D], subtracted from the targets (`center`). */
+  private centre?: tf.Tensor1D;
 
   constructor(options: ContrastObjectiveConfig, ctx: ObjectiveContext) {
-    const { temperature } = contrastObjectiveConfigSchema.parse(options);
+    const { temperature, center } = contrastObjectiveConfigSchema.parse(options);
     super(ctx);
     this.temperature = temperature;
+    if (center) {
+      const saved = ctx.resume?.center;
+      let mean: Float32Array;
+      if (ctx.resume) {
+        if (!isHostTensor(saved)) throw new Error("contrast objective state: 'center' is missing or not a tensor");
+        mean = saved.data;
+      } else {
+        if (!ctx.pooledMean) throw new Error('ContrastObjective: center needs the pooled mean (ctx.pooledMean)');
+        mean = ctx.pooledMean();
+      }
+      if (mean.length !== this.outDim || !mean.every(Number.isFinite)) {
+        throw new Error(
+          `ContrastObjective: the centre must be ${this.outDim} finite values (the pooled size), got ${mean.length}`,
+        );
+      }
+      this.centre = tf.keep(tf.tensor1d(mean));
+    }
   }
 
   protected prefixLoss(student: tf.Tensor, pooled: tf.Tensor2D): tf.Scalar {
-    return contrastiveFeatureLoss(student, pooled, this.temperature);
+    if (!this.centre) return contrastiveFeatureLoss(student, pooled, this.temperature);
+    const centre = this.centre;
+    return tf.tidy(() => contrastiveFeatureLoss(student, tf.sub(pooled, centre), this.temperature));
+  }
+
+  override state(): StateDict {
+    if (!this.centre) return {};
+    return { center: { shape: [this.outDim], data: new Float32Array(this.centre.dataSync()) } };
+  }
+
+  override load(state: StateDict, source = 'contrast objective state'): void {
+    if (!this.centre) return;
+    const c = state.center;
+    if (!isHostTensor(c) || c.data.length !== this.outDim) {
+      throw new Error(`${source}: 'center' is missing or not ${this.outDim} values`);
+    }
+    this.centre.dispose();
+    this.centre = tf.keep(tf.tensor1d(c.data));
+  }
+
+  override dispose(): void {
+    this.centre?.dispose();
   }
 }
 

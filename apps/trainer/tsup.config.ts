@@ -2,7 +2,13 @@ import { defineConfig } from 'tsup';
 
 // The CLI is one ESM bundle; workspace packages and tfjs stay external (resolved from node_modules).
 export default defineConfig({
-  entry: ['src/cli.ts', 'src/index.ts', 'src/feature-worker.ts', 'src/train-replica.ts'],
+  entry: [
+    'src/cli.ts',
+    'src/index.ts',
+    'src/feature-worker.ts',
+    'src/train-replica.ts',
+    'src/baseline-worker.ts',
+  ],
   format: ['esm'],
   target: 'node20',
   platform: 'node',

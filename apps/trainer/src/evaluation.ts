@@ -3,9 +3,10 @@ import type { Student } from '@symseq/decoder';
 import { Rng } from '@symseq/nn';
 import { knnClassify, retrievalMap, symbolClassStats, symbolKnnClassify, symbolUsage } from '@symseq/probe';
 import * as tf from '@tensorflow/tfjs-core';
-import { baselineRows, MAP_R, studentMapRow } from './baselines';
+import { baselineRows, baselineRowsInWorkers, MAP_R, studentMapRow } from './baselines';
 import { forEachBatch } from './batches';
 import type { TrainConfig } from './config';
+import { defaultWorkers } from './feature-workers';
 import { cleanPooled, pooledDimOf } from './features';
 import { type RunFacts, resultTable, writeReport } from './report';
 import { onHostBackend } from './webgpu-backend';
@@ -264,6 +265,11 @@ export async function evaluateRun(
   facts: RunFacts,
   opts: { quiet?: boolean } = {},
 ): Promise<{ result: EvalResult; table: string }> {
+  const lengths = [...config.eval.lengths].sort((a, b) => a - b);
+  const ctx: ExtraRowContext = { config, train, test, lengths, quiet: opts.quiet };
+  // With more than one core the baselines run in worker threads while this thread scores the student.
+  const parallel = defaultWorkers() > 1 ? baselineRowsInWorkers(ctx) : undefined;
+  parallel?.catch(() => {}); // awaited below; not an unhandled rejection while the student is scored
   const result = await evaluate(student, train, test, {
     lengths: config.eval.lengths,
     k: config.eval.k,
@@ -272,11 +278,10 @@ export async function evaluateRun(
     quiet: opts.quiet,
     mapR: config.eval.baselines ? MAP_R : 0,
   });
-  const lengths = [...config.eval.lengths].sort((a, b) => a - b);
   // The sources read tensors synchronously, which webgpu in Node cannot; they take host data only.
   await onHostBackend(async () => {
     for (const source of EXTRA_ROWS) {
-      result.extra.push(...(await source({ config, train, test, lengths, quiet: opts.quiet })));
+      result.extra.push(...(await (source === baselineRows && parallel ? parallel : source(ctx))));
     }
   });
   await writeReport(out, config, result, facts);

@@ -35,15 +35,16 @@ export type FeatureWorkerReply =
 /** `--workers` default: every core the process may use. */
 export const defaultWorkers = (): number => availableParallelism();
 
-/** The built worker script: next to this module in dist/, or dist/ beside src/ when run from source (tests). */
-function workerScript(): URL {
-  for (const rel of ['./feature-worker.js', '../dist/feature-worker.js']) {
+/**
+ * A built worker script (`feature-worker`, `baseline-worker`, …): next to this module in dist/, or in
+ * dist/ beside src/ when run from source (tests).
+ */
+export function builtWorkerScript(name: string): URL {
+  for (const rel of [`./${name}.js`, `../dist/${name}.js`]) {
     const url = new URL(rel, import.meta.url);
     if (existsSync(fileURLToPath(url))) return url;
   }
-  throw new Error(
-    'feature workers: dist/feature-worker.js not found; build the trainer first (npm run build -w @symseq/trainer)',
-  );
+  throw new Error(`dist/${name}.js not found; build the trainer first (npm run build -w @symseq/trainer)`);
 }
 
 /** The dataset's pixels and labels in shared memory, in dataset order, for every worker to read. */
@@ -73,7 +74,7 @@ export function workerShardExecutor(o: {
   }
   return ({ plan, todo, onShard, onViews }) =>
     new Promise<void>((resolve, reject) => {
-      const script = workerScript();
+      const script = builtWorkerScript('feature-worker');
       const images = shareImages(o.dataset);
       const queue = [...todo];
       const pool: Worker[] = [];

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { baselineRows, baselineSeries } from '../src/baselines';
+import { BASELINE_GROUPS, baselineRows, baselineRowsInWorkers, baselineSeries } from '../src/baselines';
 import { evaluateRun } from '../src/evaluation';
 import { train } from '../src/train';
 import { syntheticFeatures, tinyConfig } from './helpers';
@@ -34,6 +34,17 @@ describe('baseline rows of the evaluation', () => {
     expect(rows[0].top1).toBeGreaterThan(95);
     expect(rows[1].top1).toBeGreaterThan(90);
     expect(await baselineRows(ctx)).toEqual(rows); // same seed, same rows
+
+    // In worker threads (one per method group, as train and eval run them beside the student): the same rows.
+    expect(BASELINE_GROUPS.flat().sort()).toEqual(['product-quantization', 'residual-kmeans', 'teacher']);
+    expect(await baselineRowsInWorkers(ctx)).toEqual(rows);
+    expect(
+      await baselineRowsInWorkers(ctx, [['teacher'], ['residual-kmeans'], ['product-quantization']]),
+    ).toEqual(rows);
+    // A worker's failure names the worker and what went wrong.
+    await expect(baselineRowsInWorkers({ ...ctx, lengths: [] })).rejects.toThrow(
+      /baseline worker [12]\/2 \([a-z, -]+\): invalid codeBaselines options:\s+lengths: Array must contain at least 1/,
+    );
 
     const series = baselineSeries(rows);
     expect(series.map((s) => s.label)).toEqual(['residual k-means', 'product quantization']);

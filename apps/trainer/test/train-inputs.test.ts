@@ -90,6 +90,9 @@ describe('stepPlan', () => {
   });
   test('minSteps below what the epochs give changes nothing; maxSteps still caps', () => {
     expect(stepPlan({ ...optim, minSteps: 100 }, 195)).toEqual({ totalSteps: 390, warmupSteps: 98 });
-    expect(stepPlan({ ...optim, minSteps: 1560, maxSteps: 7 }, 5)).toEqual({ totalSteps: 7, warmupSteps: 390 });
+    expect(stepPlan({ ...optim, minSteps: 1560, maxSteps: 7 }, 5)).toEqual({
+      totalSteps: 7,
+      warmupSteps: 390,
+    });
   });
 });

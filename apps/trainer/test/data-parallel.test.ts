@@ -231,17 +231,23 @@ describe('train --workers', () => {
   });
 
   const usage = { objective: { regularizer: { usageWeight: 0.5, infoMaxWeight: 0.2 } } };
-  // The cpu preset's objective (apps/trainer/configs/cpu.json): contrast at τ 0.1, usage 0.1, temperature discretizer.
+  // The cpu preset's objective (apps/trainer/configs/cpu.json): contrast at τ 0.1 with centred targets,
+  // usage 0.1, temperature discretizer, standardised tokens (the statistics reach the replicas with the
+  // student, the centre with the objective's state).
   const cpuObjective = {
+    student: { decoder: { layers: 1, standardizeTokens: true } },
     objective: {
       kind: 'contrast' as const,
-      contrast: { temperature: 0.1 },
+      contrast: { temperature: 0.1, center: true },
       regularizer: { usageWeight: 0.1 },
     },
   };
   const gumbel = {
-    student: { discretizer: { kind: 'gumbel' as const, options: { temperature: 1 } } },
     ...cpuObjective,
+    student: {
+      ...cpuObjective.student,
+      discretizer: { kind: 'gumbel' as const, options: { temperature: 1 } },
+    },
   };
   const cases = [
     { name: 'features objective + usage/info-max regulariser', data: syntheticFeatures(64), extra: usage },

@@ -401,7 +401,7 @@ def main():
         res["rkm"] = b["residual_kmeans"]
         res["teacher"] = b["teacher"]
     log(f"[{a.tag}] emb {fmt(res['emb'])} | proj {fmt(res['proj'])} | ppl {res['ppl_min']:.1f}-{res['ppl_max']:.1f}"
-        f" distinct {res['distinct']:.2f} | train {train_s:.0f}s" + (f" | rkm {fmt(res['rkm'])} teacher {res['teacher']:.2f}" if a.baseline else ""))
+        f" distinct {res['distinct']:.2f} | H(p) {res['entropy'][0]:.2f}/{res['entropy'][-1]:.2f} gumbel-agree {res['gumbel_agree'][0]:.2f}/{res['gumbel_agree'][-1]:.2f} | train {train_s:.0f}s" + (f" | rkm {fmt(res['rkm'])} teacher {res['teacher']:.2f}" if a.baseline else ""))
     log("    " + json.dumps({k: v for k, v in res.items() if k not in ("args",)}) + " ARGS " + json.dumps(vars(a)))
 
 
@@ -416,13 +416,21 @@ def evaluate(model, feats, lengths=(1, 2, 4, 8), subset=0, use_pooled=False):
         embs = {l: [] for l in lengths}
         projs = {l: [] for l in lengths}
         syms = []
+        ents, agree = [], []
         for i in range(0, len(tok), 1000):
             fed, logits, _ = model.generate(tok[i:i + 1000].float(), tau=1.0, pooled=pooled[i:i + 1000])
             syms.append(fed.argmax(-1))
+            pr = F.softmax(logits, -1)
+            ents.append(-(pr * pr.clamp_min(1e-12).log()).sum(-1).mean(0))  # [L] per-sample entropy
+            g = -torch.log(-torch.log(torch.rand_like(logits).clamp_min(1e-9)))
+            agree.append(((logits + g).argmax(-1) == logits.argmax(-1)).float().mean(0))
             for l in lengths:
                 h = model.encode(fed[:, :l])
                 embs[l].append(h)
                 projs[l].append(model.project(h))
+        if split == "test":
+            ent_test = torch.stack(ents).mean(0).tolist()
+            agree_test = torch.stack(agree).mean(0).tolist()
         outs[split] = ({l: torch.cat(v) for l, v in embs.items()}, {l: torch.cat(v) for l, v in projs.items()},
                        torch.cat(syms), y)
     (etr, ptr, str_, ytr), (ete, pte, ste, yte) = outs["train"], outs["test"]
@@ -438,7 +446,8 @@ def evaluate(model, feats, lengths=(1, 2, 4, 8), subset=0, use_pooled=False):
     distinct = float(np.mean([len(set(r.tolist())) for r in ste]))
     model.train()
     return {"emb": emb, "proj": proj, "ppl": [round(x, 1) for x in ppl], "ppl_min": min(ppl), "ppl_max": max(ppl),
-            "distinct": distinct, "example": ste[:3].tolist()}
+            "distinct": distinct, "example": ste[:3].tolist(),
+            "entropy": [round(x, 2) for x in ent_test], "gumbel_agree": [round(x, 3) for x in agree_test]}
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ program
   )
   .option(
     '--preset <name>',
-    'built-in config: cpu (MobileNet, CIFAR-10, ~15 min on 2 cores) or paper (DINO ViT-B/16, GPU)',
+    'built-in config: cpu (MobileNet, CIFAR-10, ~30 min on 2 cores) or paper (DINO ViT-B/16, GPU)',
   )
   .option('-c, --config <file>', 'JSON config file, merged over the preset')
   .option('--data-dir <dir>', 'dataset folder (default: $CIFAR10_DIR)')
@@ -79,7 +79,7 @@ program
     'teacher weights: MobileNet folder ($MOBILENET_DIR) or ViT .safetensors ($VIT_WEIGHTS)',
   )
   .option('-o, --out <dir>', 'run folder (config, metrics.jsonl, checkpoints, report)')
-  .option('--epochs <n>', 'training epochs', int)
+  .option('--epochs <n>', "training epochs, exactly (drops the preset's optim.minSteps floor)", int)
   .option('--batch-size <n>', 'images per optimizer step (optim.batchSize)', positive)
   .option('--lr <x>', 'peak learning rate (optim.lr)', positiveNumber)
   .option(

@@ -316,6 +316,13 @@ export function buildTrainConfig(flags: TrainFlags): TrainConfig {
   if (flags.maxSteps !== undefined) setDotted(o, `optim.maxSteps=${flags.maxSteps}`);
   if (flags.strict) setDotted(o, 'data.strict=true');
   for (const s of flags.set ?? []) setDotted(o, s);
+  // --epochs N means exactly N epochs: it drops the preset's (or file's) floor on the step count,
+  // unless --set gives one again.
+  if (flags.epochs !== undefined) {
+    const optim = raw.optim as Record<string, unknown> | undefined;
+    if (optim && 'minSteps' in optim)
+      raw = { ...raw, optim: Object.fromEntries(Object.entries(optim).filter(([k]) => k !== 'minSteps')) };
+  }
   return resolveTrainConfig(merge(raw, o), flags.config ? `config (${flags.config} + flags)` : 'config');
 }
 

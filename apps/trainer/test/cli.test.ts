@@ -49,6 +49,13 @@ describe('config', () => {
     expect(buildTrainConfig({ preset: 'paper' }).teacher.kind).toBe('vit');
   });
 
+  test("the cpu preset's step floor holds unless --epochs asks for exactly N epochs (or --set gives it again)", () => {
+    expect(buildTrainConfig({ preset: 'cpu' }).optim).toMatchObject({ epochs: 8, minSteps: 1560 });
+    expect(buildTrainConfig({ preset: 'cpu', set: ['optim.epochs=1'] }).optim.minSteps).toBe(1560);
+    expect(buildTrainConfig({ preset: 'cpu', epochs: 1 }).optim.minSteps).toBeUndefined();
+    expect(buildTrainConfig({ preset: 'cpu', epochs: 1, set: ['optim.minSteps=40'] }).optim.minSteps).toBe(40);
+  });
+
   test('a misspelled key is rejected with a suggestion', () => {
     expect(() => buildTrainConfig({ set: ['optim.epochz=3'] })).toThrow(
       "optim.epochz: unknown key (did you mean 'epochs'?)",

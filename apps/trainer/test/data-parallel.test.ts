@@ -231,9 +231,9 @@ describe('train --workers', () => {
   });
 
   const usage = { objective: { regularizer: { usageWeight: 0.5, infoMaxWeight: 0.2 } } };
-  // The cpu preset's objective (apps/trainer/configs/cpu.json): contrast at τ 0.1 with centred targets,
-  // usage 0.1, temperature discretizer, standardised tokens (the statistics reach the replicas with the
-  // student, the centre with the objective's state).
+  // The cpu preset's objective (apps/trainer/configs/cpu.json): contrast at τ 0.1, usage 0.1, temperature
+  // discretizer, standardised tokens; here also with centred targets (an option the preset leaves off):
+  // the statistics reach the replicas with the student, the centre with the objective's state.
   const cpuObjective = {
     student: { decoder: { layers: 1, standardizeTokens: true } },
     objective: {
@@ -265,7 +265,7 @@ describe('train --workers', () => {
       },
     },
     {
-      name: "the cpu preset's contrast objective + usage regulariser, temperature",
+      name: "the cpu preset's contrast objective + usage regulariser, temperature, standardised tokens, centred targets",
       data: syntheticFeatures(64),
       extra: cpuObjective,
     },

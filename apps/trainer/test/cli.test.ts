@@ -53,7 +53,9 @@ describe('config', () => {
     expect(buildTrainConfig({ preset: 'cpu' }).optim).toMatchObject({ epochs: 8, minSteps: 1560 });
     expect(buildTrainConfig({ preset: 'cpu', set: ['optim.epochs=1'] }).optim.minSteps).toBe(1560);
     expect(buildTrainConfig({ preset: 'cpu', epochs: 1 }).optim.minSteps).toBeUndefined();
-    expect(buildTrainConfig({ preset: 'cpu', epochs: 1, set: ['optim.minSteps=40'] }).optim.minSteps).toBe(40);
+    expect(buildTrainConfig({ preset: 'cpu', epochs: 1, set: ['optim.minSteps=40'] }).optim.minSteps).toBe(
+      40,
+    );
   });
 
   test('a misspelled key is rejected with a suggestion', () => {

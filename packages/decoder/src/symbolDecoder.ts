@@ -132,7 +132,9 @@ export class SymbolDecoder {
       ['std', std],
     ] as const) {
       if (v.length !== D) {
-        throw new Error(`SymbolDecoder.setTokenStatistics: ${name} has ${v.length} values, expected teacherDim ${D}`);
+        throw new Error(
+          `SymbolDecoder.setTokenStatistics: ${name} has ${v.length} values, expected teacherDim ${D}`,
+        );
       }
       for (let i = 0; i < D; i++) {
         const x = v[i];
@@ -154,9 +156,7 @@ export class SymbolDecoder {
   memory(tokens: tf.Tensor): KVCache[] {
     assertRank(tokens, 3, 'SymbolDecoder: teacher tokens [B, N, Dt]');
     assertLastDim(tokens, this.config.teacherDim, 'SymbolDecoder: teacher tokens [B, N, Dt]');
-    const x = this.tokenStats
-      ? tf.div(tf.sub(tokens, this.tokenStats.mean), this.tokenStats.std)
-      : tokens;
+    const x = this.tokenStats ? tf.div(tf.sub(tokens, this.tokenStats.mean), this.tokenStats.std) : tokens;
     // The teacher is frozen: no gradient flows back into its tokens, so none is computed.
     const m = this.tokenNorm.apply(this.tokenProj.apply(x, { inputGrad: false }));
     return this.blocks.map((b) => b.memoryKeysValues(m));

@@ -57,8 +57,12 @@ test('the statistics travel with the checkpoint', async () => {
   a.decoder.setTokenStatistics(mean, std);
   const { json, weights } = await a.save();
   const back = Student.load(json, weights);
-  expect(Array.from(back.store.get('decoder.token_mean').dataSync())).toEqual(Array.from(new Float32Array(mean)));
-  expect(Array.from(back.store.get('decoder.token_std').dataSync())).toEqual(Array.from(new Float32Array(std)));
+  expect(Array.from(back.store.get('decoder.token_mean').dataSync())).toEqual(
+    Array.from(new Float32Array(mean)),
+  );
+  expect(Array.from(back.store.get('decoder.token_std').dataSync())).toEqual(
+    Array.from(new Float32Array(std)),
+  );
   const x = randn([2, 5, DT], 3, 4);
   const [s1, s2] = [a.encode(x).symbols, back.encode(x).symbols];
   expect(Array.from(s2.dataSync())).toEqual(Array.from(s1.dataSync()));
@@ -72,7 +76,9 @@ test('bad statistics are refused with the field and the expected value', () => {
   );
   const zeroStd = std.slice();
   zeroStd[4] = 0;
-  expect(() => a.decoder.setTokenStatistics(mean, zeroStd)).toThrow('std[4] is 0; expected a finite number > 0');
+  expect(() => a.decoder.setTokenStatistics(mean, zeroStd)).toThrow(
+    'std[4] is 0; expected a finite number > 0',
+  );
   const nanMean = mean.slice();
   nanMean[2] = Number.NaN;
   expect(() => a.decoder.setTokenStatistics(nanMean, std)).toThrow('mean[2] is NaN');

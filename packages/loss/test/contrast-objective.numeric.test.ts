@@ -158,7 +158,9 @@ describe('the contrast objective', () => {
         return mean;
       },
     };
-    const o = createObjective('contrast', { temperature: f.temperature, center: true }, ctx, { prototypes: 1 });
+    const o = createObjective('contrast', { temperature: f.temperature, center: true }, ctx, {
+      prototypes: 1,
+    });
     expect(asked).toBe(1);
     const pooled = toTensor(f.teacher) as tf.Tensor2D;
     const centred = tf.sub(pooled, tf.tensor1d(mean)) as tf.Tensor2D;
@@ -166,8 +168,9 @@ describe('the contrast objective', () => {
     const got = o.loss(new Map(f.lengths.map((l, i) => [l, students[i]])), o.targets({ pooled }, 0));
     // The torch-checked loss of the hand-centred targets, averaged over lengths as the objective does.
     const want =
-      students.map((s) => contrastiveFeatureLoss(s, centred, f.temperature).dataSync()[0]).reduce((a, b) => a + b) /
-      students.length;
+      students
+        .map((s) => contrastiveFeatureLoss(s, centred, f.temperature).dataSync()[0])
+        .reduce((a, b) => a + b) / students.length;
     expectClose(got.total.dataSync()[0], want, 1e-6, 1e-6);
     // Centring is not a no-op on these targets.
     expect(Math.abs(got.total.dataSync()[0] - f.total)).toBeGreaterThan(1e-3);
@@ -181,13 +184,21 @@ describe('the contrast objective', () => {
       { prototypes: 1 },
     );
     expect(asked).toBe(1);
-    const again = resumed.loss(new Map(f.lengths.map((l, i) => [l, students[i]])), resumed.targets({ pooled }, 0));
+    const again = resumed.loss(
+      new Map(f.lengths.map((l, i) => [l, students[i]])),
+      resumed.targets({ pooled }, 0),
+    );
     expect(again.total.dataSync()[0]).toBe(got.total.dataSync()[0]);
     expect(() =>
       createObjective('contrast', { center: true }, { lengths: [1], pooledDim: D }, { prototypes: 1 }),
     ).toThrow('center needs the pooled mean');
     expect(() =>
-      createObjective('contrast', { center: true }, { lengths: [1], pooledDim: D, resume: {} }, { prototypes: 1 }),
+      createObjective(
+        'contrast',
+        { center: true },
+        { lengths: [1], pooledDim: D, resume: {} },
+        { prototypes: 1 },
+      ),
     ).toThrow("'center' is missing");
     expect(() =>
       createObjective(

@@ -87,10 +87,12 @@ export class ContrastObjective extends PooledFeatureObjective {
       const saved = ctx.resume?.center;
       let mean: Float32Array;
       if (ctx.resume) {
-        if (!isHostTensor(saved)) throw new Error("contrast objective state: 'center' is missing or not a tensor");
+        if (!isHostTensor(saved))
+          throw new Error("contrast objective state: 'center' is missing or not a tensor");
         mean = saved.data;
       } else {
-        if (!ctx.pooledMean) throw new Error('ContrastObjective: center needs the pooled mean (ctx.pooledMean)');
+        if (!ctx.pooledMean)
+          throw new Error('ContrastObjective: center needs the pooled mean (ctx.pooledMean)');
         mean = ctx.pooledMean();
       }
       if (mean.length !== this.outDim || !mean.every(Number.isFinite)) {

@@ -49,7 +49,7 @@ test('the standardised decoder on raw tokens equals a plain decoder on (x − me
   const names = a.namedTrainableVariables().map(([n]) => n);
   expect(names).not.toContain('decoder.token_mean');
   expect(names).not.toContain('decoder.token_std');
-  tf.dispose([standard, raw, oa, ob, oc]);
+  tf.dispose([standard, raw, ...[oa, ob, oc].map((o) => o as unknown as tf.TensorContainer)]);
 });
 
 test('the statistics travel with the checkpoint', async () => {

@@ -108,6 +108,7 @@ export const trainConfigSchema = z
         /**
          * Train at least this many optimizer steps: on a training set too small for `epochs` to give
          * them, more epochs are run and the warm-up is stretched by the same factor (maxSteps still caps).
+         * A preset's floor goes with the preset's epochs: a config file or flag that sets optim.epochs drops it.
          */
         minSteps: positiveInt.optional(),
         batchSize: positiveInt.default(128),
@@ -300,8 +301,8 @@ export interface TrainFlags {
 
 /** Preset (cpu unless named) → config file → flags, then validated (every key, at every depth). */
 export function buildTrainConfig(flags: TrainFlags): TrainConfig {
-  let raw = readConfigFile(presetPath(flags.preset ?? 'cpu'));
-  if (flags.config) raw = merge(raw, readConfigFile(flags.config));
+  let preset = readConfigFile(presetPath(flags.preset ?? 'cpu'));
+  const file = flags.config ? readConfigFile(flags.config) : {};
   const o: Record<string, unknown> = {};
   if (flags.dataDir) setDotted(o, `data.dir=${JSON.stringify(flags.dataDir)}`);
   if (flags.teacher) setDotted(o, `teacher.path=${JSON.stringify(flags.teacher)}`);
@@ -316,14 +317,19 @@ export function buildTrainConfig(flags: TrainFlags): TrainConfig {
   if (flags.maxSteps !== undefined) setDotted(o, `optim.maxSteps=${flags.maxSteps}`);
   if (flags.strict) setDotted(o, 'data.strict=true');
   for (const s of flags.set ?? []) setDotted(o, s);
-  // --epochs N means exactly N epochs: it drops the preset's (or file's) floor on the step count,
-  // unless --set gives one again.
-  if (flags.epochs !== undefined) {
-    const optim = raw.optim as Record<string, unknown> | undefined;
-    if (optim && 'minSteps' in optim)
-      raw = { ...raw, optim: Object.fromEntries(Object.entries(optim).filter(([k]) => k !== 'minSteps')) };
+  // The preset's step floor belongs to the preset's epochs: a config file or flag that sets
+  // optim.epochs means exactly that many, unless it sets optim.minSteps too.
+  const optimOf = (x: Record<string, unknown>) => (x.optim ?? {}) as Record<string, unknown>;
+  const epochsGiven = optimOf(file).epochs !== undefined || optimOf(o).epochs !== undefined;
+  const floorGiven = optimOf(file).minSteps !== undefined || optimOf(o).minSteps !== undefined;
+  if (epochsGiven && !floorGiven && 'minSteps' in optimOf(preset)) {
+    const { minSteps: _dropped, ...optim } = optimOf(preset);
+    preset = { ...preset, optim };
   }
-  return resolveTrainConfig(merge(raw, o), flags.config ? `config (${flags.config} + flags)` : 'config');
+  return resolveTrainConfig(
+    merge(merge(preset, file), o),
+    flags.config ? `config (${flags.config} + flags)` : 'config',
+  );
 }
 
 const isUrl = (p: string) => /^https?:\/\//.test(p);

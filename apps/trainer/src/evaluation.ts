@@ -252,6 +252,9 @@ export function runFacts(
   };
 }
 
+/** Training-set size from which `evaluateRun` computes the baselines in worker threads. */
+export const PARALLEL_BASELINES_MIN_IMAGES = 4096;
+
 /**
  * The evaluate-and-report sequence `train` and `eval` share: the k-NN table of the student, the
  * extra rows, then report.md / report.json / accuracy.svg in `out`. Returns the result and the table.
@@ -267,8 +270,12 @@ export async function evaluateRun(
 ): Promise<{ result: EvalResult; table: string }> {
   const lengths = [...config.eval.lengths].sort((a, b) => a - b);
   const ctx: ExtraRowContext = { config, train, test, lengths, quiet: opts.quiet };
-  // With more than one core the baselines run in worker threads while this thread scores the student.
-  const parallel = defaultWorkers() > 1 ? baselineRowsInWorkers(ctx) : undefined;
+  // With more than one core the baselines run in worker threads while this thread scores the student;
+  // on small sets the workers' start-up (a backend each) costs more than it saves.
+  const parallel =
+    defaultWorkers() > 1 && train.count >= PARALLEL_BASELINES_MIN_IMAGES
+      ? baselineRowsInWorkers(ctx)
+      : undefined;
   parallel?.catch(() => {}); // awaited below; not an unhandled rejection while the student is scored
   const result = await evaluate(student, train, test, {
     lengths: config.eval.lengths,

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { StudentConfigInput } from '@symseq/decoder';
 import { type HostTensor, type ParamStore, Rng } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { expectClose as sharedExpectClose } from '../../../tools/test-utils';
@@ -63,3 +64,24 @@ export function randomizeParams(store: ParamStore, seed: number, std = 0.5): voi
 export function dinoCrossEntropy(projection: tf.Tensor, target: tf.Tensor, tau = 0.1): tf.Tensor {
   return tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(tf.div(projection, tau))), -1))));
 }
+
+/**
+ * The small student the decoder tests build: teacher tokens of `teacherDim`, width 32, 2 heads, 16
+ * symbols, sequences of up to 4, one layer each side, projector out 16; `decoder` adds decoder options.
+ */
+export const tinyStudentConfig = (
+  teacherDim: number,
+  discretizer: StudentConfigInput['discretizer'] = {},
+  decoder: Partial<NonNullable<StudentConfigInput['decoder']>> = {},
+): StudentConfigInput => ({
+  teacherDim,
+  dModel: 32,
+  heads: 2,
+  vocabSize: 16,
+  maxLength: 4,
+  lengths: [1, 2, 4],
+  decoder: { layers: 1, mlpRatio: 2, ...decoder },
+  encoder: { layers: 1, mlpRatio: 2 },
+  projector: { hiddenDim: 64, bottleneckDim: 32, outDim: 16 },
+  discretizer,
+});

@@ -3,23 +3,13 @@
 import { Student, type StudentConfigInput } from '@symseq/decoder';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, test } from 'vitest';
-import { maxAbs, randn } from './helpers';
+import { maxAbs, randn, tinyStudentConfig } from './helpers';
 
 const maxDiff = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => maxAbs(tf.sub(a, b)));
 
 const DT = 12;
-const config = (standardizeTokens: boolean): StudentConfigInput => ({
-  teacherDim: DT,
-  dModel: 32,
-  heads: 2,
-  vocabSize: 16,
-  maxLength: 4,
-  lengths: [1, 2, 4],
-  decoder: { layers: 1, mlpRatio: 2, standardizeTokens },
-  encoder: { layers: 1, mlpRatio: 2 },
-  projector: { hiddenDim: 64, bottleneckDim: 32, outDim: 16 },
-  discretizer: { kind: 'temperature' },
-});
+const config = (standardizeTokens: boolean): StudentConfigInput =>
+  tinyStudentConfig(DT, { kind: 'temperature' }, { standardizeTokens });
 
 // Channels with offsets and scales far from 0 and 1, as real teacher tokens have (ReLU outputs).
 const mean = Array.from({ length: DT }, (_, c) => 3 + 0.5 * c);

@@ -4,24 +4,14 @@ import { Student, type StudentConfigInput } from '@symseq/decoder';
 import { readSafetensors, writeSafetensors } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, test } from 'vitest';
-import { dinoCrossEntropy, maxAbs, randn, randomizeParams } from './helpers';
+import { dinoCrossEntropy, maxAbs, randn, randomizeParams, tinyStudentConfig } from './helpers';
 
 const B = 4;
 const N = 6;
 const DT = 12;
 const K = 16;
-const tiny = (discretizer: StudentConfigInput['discretizer'] = {}): StudentConfigInput => ({
-  teacherDim: DT,
-  dModel: 32,
-  heads: 2,
-  vocabSize: 16,
-  maxLength: 4,
-  lengths: [1, 2, 4],
-  decoder: { layers: 1, mlpRatio: 2 },
-  encoder: { layers: 1, mlpRatio: 2 },
-  projector: { hiddenDim: 64, bottleneckDim: 32, outDim: K },
-  discretizer,
-});
+const tiny = (discretizer: StudentConfigInput['discretizer'] = {}): StudentConfigInput =>
+  tinyStudentConfig(DT, discretizer);
 
 /** Each image gets its own target class: the loss can only get low if the symbols tell images apart. */
 const oneHotTargets = () => tf.tidy(() => tf.cast(tf.oneHot(tf.range(0, 2 * B, 2, 'int32'), K), 'float32'));

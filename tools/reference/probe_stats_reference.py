@@ -6,7 +6,8 @@ Writes packages/probe/test/fixtures/stats_reference.json.
 
 Symbols are drawn so that early positions depend on the class and later ones less, with a few
 vocabulary entries never used. NMI is sklearn's normalized_mutual_info_score (arithmetic mean),
-purity comes from sklearn's contingency_matrix, usage entropies from scipy-free numpy (nats).
+purity comes from sklearn's contingency_matrix, usage entropies from scipy-free numpy (nats),
+distinct symbols per sequence with np.unique per row.
 A prefix "joint code" is the row of its first l symbols, numbered with np.unique(axis=0).
 """
 import json
@@ -29,6 +30,12 @@ def usage(values, vocab):
     p = counts[counts > 0] / counts.sum()
     h = float(-(p * np.log(p)).sum())
     return {"counts": counts.tolist(), "used": int((counts > 0).sum()), "entropy": h, "perplexity": float(np.exp(h))}
+
+
+def distinct_per_sequence(symbols):
+    """How many different symbols each sequence uses: the mean and a histogram over 1..length."""
+    d = np.array([len(np.unique(row)) for row in symbols])
+    return {"mean": float(d.mean()), "histogram": np.bincount(d, minlength=symbols.shape[1] + 1)[1:].tolist()}
 
 
 def main():
@@ -74,6 +81,7 @@ def main():
         "perPrefix": per_prefix,
         "usagePerPosition": [usage(symbols[:, p], vocab) for p in range(length)],
         "usageOverall": usage(symbols.flatten(), vocab),
+        "distinctPerSequence": distinct_per_sequence(symbols),
         "special": special,
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)

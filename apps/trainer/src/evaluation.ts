@@ -81,7 +81,8 @@ export interface EvalResult {
   extra: ExtraRow[];
   /** k-NN on the teacher's own pooled features: the ceiling for this teacher. */
   teacher: { top1: number; top5: number };
-  usage: { used: number; vocab: number; perplexity: number };
+  /** Test-set usage: symbols used, perplexity over all positions, mean distinct symbols per full sequence. */
+  usage: { used: number; vocab: number; perplexity: number; distinctPerSequence: number; length: number };
   bank: number;
   queries: number;
 }
@@ -177,7 +178,13 @@ export async function evaluate(
     rows,
     extra,
     teacher: { top1: teacher.top1, top5: teacher.top5 },
-    usage: { used: usage.overall.used, vocab, perplexity: usage.overall.perplexity },
+    usage: {
+      used: usage.overall.used,
+      vocab,
+      perplexity: usage.overall.perplexity,
+      distinctPerSequence: usage.distinctPerSequence.mean,
+      length: usage.length,
+    },
     bank: train.n,
     queries: test.count,
   };

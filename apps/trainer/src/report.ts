@@ -68,7 +68,7 @@ export async function writeReport(
     resultTable(r),
     '',
     `Teacher ceiling (k-NN on its pooled features): top-1 ${r.teacher.top1.toFixed(2)}%, top-5 ${r.teacher.top5.toFixed(2)}%.`,
-    `Symbol usage on the test set: ${r.usage.used}/${r.usage.vocab} symbols used, perplexity ${r.usage.perplexity.toFixed(1)}.`,
+    `Symbol usage on the test set: ${r.usage.used}/${r.usage.vocab} symbols used, perplexity ${r.usage.perplexity.toFixed(1)}, on average ${r.usage.distinctPerSequence.toFixed(2)} distinct symbols per ${r.usage.length}-symbol sequence.`,
     onCifar10 ? `Paper (arXiv 2503.04900, ViT-B/16 DINO teacher, CIFAR-10): ${paper}.` : '',
     '',
     facts.steps !== undefined

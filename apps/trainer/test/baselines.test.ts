@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { BASELINE_GROUPS, baselineRows, baselineRowsInWorkers, baselineSeries } from '../src/baselines';
-import { evaluateRun } from '../src/evaluation';
+import { encodeAll, evaluateRun } from '../src/evaluation';
 import { train } from '../src/train';
 import { syntheticFeatures, tinyConfig } from './helpers';
 
@@ -62,7 +62,13 @@ describe('the run report', () => {
     const testSet = syntheticFeatures(32, 5);
     const run = await train(config, data, { quiet: true, log: () => {} });
     const { result } = await evaluateRun(dir, config, run.student, data, testSet, facts, { quiet: true });
+    // Distinct symbols per test sequence, counted here from the student's own symbols.
+    const enc = await encodeAll(run.student, testSet, [4], { quiet: true });
     run.student.dispose();
+    let distinct = 0;
+    for (let i = 0; i < testSet.count; i++) distinct += new Set(enc.symbols.subarray(i * 4, i * 4 + 4)).size;
+    expect(result.usage.length).toBe(4);
+    expect(result.usage.distinctPerSequence).toBeCloseTo(distinct / testSet.count, 12);
     const methods = result.extra.map((r) => `${r.method}@${r.length}`);
     expect(methods).toEqual([
       'student@1',
@@ -83,6 +89,9 @@ describe('the run report', () => {
     for (const r of result.extra) expect(r['mAP@64'], r.method).toBeGreaterThan(0);
 
     const md = readFileSync(join(dir, 'report.md'), 'utf8');
+    expect(md).toContain(
+      `on average ${result.usage.distinctPerSequence.toFixed(2)} distinct symbols per 4-symbol sequence`,
+    );
     expect(md).toContain('| method | symbols | k-NN top-1 | top5 | mAP@64 |');
     expect(md).toMatch(/\| residual k-means \| 4 \| \d+\.\d\d% \|/);
     expect(md).toMatch(/\| product quantization \| 1 \| \d+\.\d\d% \|/);

@@ -128,7 +128,9 @@ describe('the options every run has', () => {
     const elsewhere = mkdtempSync(join(tmpdir(), 'symseq-elsewhere-'));
     const e = runCli(['eval', '-r', run, '--backend', 'wasm', '-q'], {}, elsewhere);
     expect(e.status, e.err).toBe(0);
-    expect(e.out).toMatch(/teacher ceiling: \d+\.\d+% top-1/);
+    expect(e.out).toMatch(
+      /teacher ceiling: \d+\.\d+% top-1; \d\.\d\d distinct symbols per \d-symbol sequence/,
+    );
     const enc = runCli(['encode', '-r', run, join(dataDir, 'test', 'c1')], {}, elsewhere);
     expect(enc.status, enc.err).toBe(0);
     expect(enc.out.trim().split('\n')).toHaveLength(3);

@@ -29,6 +29,12 @@ export interface SymbolUsage {
   perPosition: Array<CodeUsage & { position: number }>;
   /** Usage over all positions pooled. */
   overall: CodeUsage;
+  /**
+   * How many different symbols each sequence uses: `mean` over the sequences, and `histogram[d - 1]`
+   * = sequences with exactly d distinct symbols (d = 1..length). A code that repeats itself
+   * (`75 111 63 106 75 111 63 75`) shows up here even when every position's perplexity is high.
+   */
+  distinctPerSequence: { mean: number; histogram: Int32Array };
 }
 
 /**
@@ -52,7 +58,27 @@ export function symbolUsage(symbols: SymbolInput, opts: { vocabSize?: number } =
   });
   const all = new Int32Array(vocabSize);
   for (const s of m.data) all[s]++;
-  return { vocabSize, numSequences: m.rows, length: m.length, perPosition, overall: usageOf(all) };
+  return {
+    vocabSize,
+    numSequences: m.rows,
+    length: m.length,
+    perPosition,
+    overall: usageOf(all),
+    distinctPerSequence: distinctPerSequence(m),
+  };
+}
+
+function distinctPerSequence(m: SymbolMatrix): { mean: number; histogram: Int32Array } {
+  const histogram = new Int32Array(m.length);
+  let total = 0;
+  const seen = new Set<number>();
+  for (let i = 0; i < m.rows; i++) {
+    seen.clear();
+    for (let p = 0; p < m.length; p++) seen.add(m.data[i * m.length + p]);
+    histogram[seen.size - 1]++;
+    total += seen.size;
+  }
+  return { mean: m.rows ? total / m.rows : Number.NaN, histogram };
 }
 
 function usageOf(counts: Int32Array): CodeUsage {

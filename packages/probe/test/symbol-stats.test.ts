@@ -74,6 +74,18 @@ describe('symbolUsage', () => {
     expect(u.overall.used).toBe(10);
     expect(u.overall.usedFraction).toBe(10 / 12);
     expect(u.overall.perplexity).toBeCloseTo(fixture.usageOverall.perplexity, 10);
+    expect(u.distinctPerSequence.mean).toBeCloseTo(fixture.distinctPerSequence.mean, 12);
+    expect(Array.from(u.distinctPerSequence.histogram)).toEqual(fixture.distinctPerSequence.histogram);
+  });
+
+  it('distinct symbols per sequence by hand: a repeating code counts each symbol once', () => {
+    const u = symbolUsage([
+      [75, 111, 63, 106, 75, 111, 63, 75],
+      [1, 2, 3, 4, 5, 6, 7, 8],
+      [9, 9, 9, 9, 9, 9, 9, 9],
+    ]);
+    expect(Array.from(u.distinctPerSequence.histogram)).toEqual([1, 0, 0, 1, 0, 0, 0, 1]);
+    expect(u.distinctPerSequence.mean).toBeCloseTo((4 + 8 + 1) / 3, 14);
   });
 
   it('by hand: uniform over 4 symbols has perplexity 4; a constant position has 1', () => {

@@ -31,7 +31,9 @@ export async function evalCommand(flags: RunFlags & { quiet?: boolean }): Promis
       { quiet: flags.quiet },
     );
     console.log(table);
-    console.log(`teacher ceiling: ${result.teacher.top1.toFixed(2)}% top-1`);
+    console.log(
+      `teacher ceiling: ${result.teacher.top1.toFixed(2)}% top-1; ${result.usage.distinctPerSequence.toFixed(2)} distinct symbols per ${result.usage.length}-symbol sequence`,
+    );
   } finally {
     student.dispose();
   }

@@ -91,7 +91,9 @@ export async function trainCommand(
   );
   log('');
   log(table);
-  log(`teacher ceiling: ${r.teacher.top1.toFixed(2)}% top-1; report: ${join(config.out, 'report.md')}`);
+  log(
+    `teacher ceiling: ${r.teacher.top1.toFixed(2)}% top-1; ${r.usage.distinctPerSequence.toFixed(2)} distinct symbols per ${r.usage.length}-symbol sequence; report: ${join(config.out, 'report.md')}`,
+  );
   result.student.dispose();
 }
 

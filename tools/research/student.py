@@ -155,7 +155,10 @@ class Student(nn.Module):
             soft = F.softmax(noisy / tau, -1)
             idx = noisy.argmax(-1)
             z = F.one_hot(idx, self.V).float()
-            z = z + soft - soft.detach() if hard else soft
+            if getattr(self, "vq", False):
+                z = z + self.vq_st * (soft - soft.detach())
+            else:
+                z = z + soft - soft.detach() if hard else soft
             fed.append(z)
             logits.append(lg)
             attn.append(p[:, :, -1])
@@ -234,9 +237,22 @@ def main():
     ap.add_argument("--res-weight", type=float, default=1.0, help="residual regression of q_t (code head)")
     ap.add_argument("--book-weight", type=float, default=1.0, help="VQ codebook loss (code head)")
     ap.add_argument("--contrast-weight", type=float, default=1.0)
+    ap.add_argument("--vq", action="store_true",
+                    help="code head as vector quantisation: hard nearest-codeword symbols (no straight-through), "
+                         "q_t regressed on the residual, codebooks updated by EMA k-means of the residuals")
+    ap.add_argument("--vq-st", type=float, default=0.0, help="with --vq: keep this much straight-through gradient")
+    ap.add_argument("--book-ema", type=float, default=0.99)
+    ap.add_argument("--dead-restart", type=float, default=0.0,
+                    help="with --vq: a codeword whose EMA usage falls below this fraction of the uniform share "
+                         "is moved onto a random prediction of the batch (k-means dead-cluster restart)")
+    ap.add_argument("--vq-select", default="r", choices=["r", "q"],
+                    help="q: symbols are picked by a second codebook that follows the predictions q_t (k-means "
+                         "of the predictions); the residual book still follows the true residuals")
     ap.add_argument("--tag", default="")
     ap.add_argument("--baseline", action="store_true", help="also compute residual k-means")
     a = ap.parse_args()
+    if a.vq:
+        a.code_head = True
     torch.set_num_threads(1)
     torch.manual_seed(a.seed)
     np.random.seed(a.seed)
@@ -258,6 +274,7 @@ def main():
         tok_tr = ((tok_tr.float() - mu) / sd).half() if tok_tr.dtype == torch.float16 else (tok_tr - mu) / sd
         tok_te = (tok_te.float() - mu) / sd
         feats["train"] = (tok_tr, pool_tr, y_tr); feats["test"] = (tok_te, pool_te, y_te)
+    raw_tr = pool_tr
     if a.center_target:
         pm = pool_tr.mean(0)
         pool_tr = pool_tr - pm
@@ -288,6 +305,11 @@ def main():
         books = b["books"]
     model = Student(Dt, out_dim, d=a.d, per_position_heads=a.per_position,
                     global_dim=pool_tr.shape[1] if a.global_token else 0, books=books, code_tau=a.code_tau)
+    if a.vq:
+        model.vq, model.vq_st = True, a.vq_st
+        model.books.requires_grad_(False)
+        model.rbooks = model.books.detach().clone()
+        usage_ema = torch.full((model.L, model.V), a.batch / model.V)
     if a.objective == "dino":
         from common import kmeans
         protos, _ = kmeans(F.normalize(pool_tr, dim=1), a.prototypes, iters=10, seed=a.seed)
@@ -323,7 +345,15 @@ def main():
             gs = a.gumbel * (1 - step / total) if a.gumbel_anneal else a.gumbel
             fed, logits, _ = model.generate(tokens, tau=a.tau, gumbel=gs, pooled=pool_tr[idx])
             loss = 0
-            if a.code_head:
+            pending = []
+            if a.vq:
+                r = F.normalize(raw_tr[idx], dim=1)  # the space residual k-means' books live in
+                for t, q in enumerate(model.q):
+                    k = fed[:, t].argmax(-1).detach()
+                    loss = loss + a.res_weight * ((q - r) ** 2).sum(1).mean() / len(model.q)
+                    pending.append((t, k, r.detach(), q.detach()))  # EMA after backward (books are read by it)
+                    r = (r - (model.rbooks[t][k] if a.vq_select == "q" else model.books[t][k])).detach()
+            elif a.code_head:
                 r = F.normalize(tgt, dim=1)
                 for t, q in enumerate(model.q):
                     k = fed[:, t].argmax(-1)
@@ -388,6 +418,23 @@ def main():
                 torch.nn.utils.clip_grad_norm_(model.parameters(), a.clip)
             opt.step()
             with torch.no_grad():
+                for t, k, r, q in pending:
+                    cnt = torch.bincount(k, minlength=model.V).float()
+                    used = cnt > 0
+                    pairs = [(model.books, q), (model.rbooks, r)] if a.vq_select == "q" else [(model.books, r)]
+                    for book, x in pairs:
+                        sums = torch.zeros_like(book[t]).index_add_(0, k, x)
+                        book[t][used] = a.book_ema * book[t][used] + (1 - a.book_ema) * sums[used] / cnt[used, None]
+                    if a.dead_restart:
+                        share = len(k) / model.V
+                        usage_ema[t] = a.book_ema * usage_ema[t] + (1 - a.book_ema) * cnt
+                        dead = (usage_ema[t] < a.dead_restart * share).nonzero().flatten()
+                        if len(dead):
+                            pick = torch.randint(len(k), (len(dead),), generator=g)
+                            for book, x in pairs:
+                                book[t][dead] = x[pick]
+                            usage_ema[t][dead] = share
+            with torch.no_grad():
                 for p in decay:
                     p.mul_(1 - lr * a.wd)
             if step % 50 == 0:
@@ -409,6 +456,7 @@ def main():
 def evaluate(model, feats, lengths=(1, 2, 4, 8), subset=0, use_pooled=False):
     model.eval()
     outs = {}
+    q1 = {}
     for split in ("train", "test"):
         tok, pooled, y = feats[split]
         if subset and split == "train":
@@ -417,8 +465,11 @@ def evaluate(model, feats, lengths=(1, 2, 4, 8), subset=0, use_pooled=False):
         projs = {l: [] for l in lengths}
         syms = []
         ents, agree = [], []
+        qs = []
         for i in range(0, len(tok), 1000):
             fed, logits, _ = model.generate(tok[i:i + 1000].float(), tau=1.0, pooled=pooled[i:i + 1000])
+            if model.books is not None:
+                qs.append(model.q[0])
             syms.append(fed.argmax(-1))
             pr = F.softmax(logits, -1)
             ents.append(-(pr * pr.clamp_min(1e-12).log()).sum(-1).mean(0))  # [L] per-sample entropy
@@ -433,6 +484,7 @@ def evaluate(model, feats, lengths=(1, 2, 4, 8), subset=0, use_pooled=False):
             agree_test = torch.stack(agree).mean(0).tolist()
         outs[split] = ({l: torch.cat(v) for l, v in embs.items()}, {l: torch.cat(v) for l, v in projs.items()},
                        torch.cat(syms), y)
+        q1[split] = torch.cat(qs) if qs else None
     (etr, ptr, str_, ytr), (ete, pte, ste, yte) = outs["train"], outs["test"]
     emb = {l: knn_accuracy(etr[l], ytr, ete[l], yte) for l in lengths}
     # k-NN on the 768-d projector output costs 6x the embedding's: only lengths 1 and 8
@@ -444,9 +496,18 @@ def evaluate(model, feats, lengths=(1, 2, 4, 8), subset=0, use_pooled=False):
         p = c / c.sum()
         ppl.append(math.exp(-(p[p > 0] * p[p > 0].log()).sum().item()))
     distinct = float(np.mean([len(set(r.tolist())) for r in ste]))
+    qdiag = {}
+    if q1.get("train") is not None:
+        from common import kmeans
+        qtr, qte = F.normalize(q1["train"], dim=1), F.normalize(q1["test"], dim=1)
+        C, asg = kmeans(qtr, model.V)
+        bte = torch.cdist(qte, C).argmin(1)
+        qdiag = {"q1_knn": knn_accuracy(qtr, ytr, qte, yte), "q1_kmeans_len1": knn_accuracy(C[asg], ytr, C[bte], yte),
+                 "q1_cos": F.cosine_similarity(q1["test"], F.normalize(feats["test"][1], dim=1), dim=1).mean().item()}
+        print("q diagnostics", qdiag, flush=True)
     model.train()
     return {"emb": emb, "proj": proj, "ppl": [round(x, 1) for x in ppl], "ppl_min": min(ppl), "ppl_max": max(ppl),
-            "distinct": distinct, "example": ste[:3].tolist(),
+            "distinct": distinct, "example": ste[:3].tolist(), **qdiag,
             "entropy": [round(x, 2) for x in ent_test], "gumbel_agree": [round(x, 3) for x in agree_test]}
 
 

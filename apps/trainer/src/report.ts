@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '@symseq/data';
 import { baselineSeries } from './baselines';
@@ -17,6 +18,30 @@ export interface RunFacts {
   command?: string;
   /** Images skipped as unreadable (all of them, with why). */
   skipped?: { file: string; reason: string }[];
+}
+
+/**
+ * What the run's earlier report says of its training (steps, seconds, loss), so that `eval`, which rewrites
+ * the report, keeps the training line. None when there is no report.json; a report that cannot be read
+ * gives none and a warning naming it, never a failed evaluation.
+ */
+export function trainingFactsOf(
+  runDir: string,
+  warn: (msg: string) => void = console.warn,
+): Pick<RunFacts, 'steps' | 'trainSeconds' | 'featureSeconds' | 'finalLoss'> {
+  const file = join(runDir, 'report.json');
+  if (!existsSync(file)) return {};
+  try {
+    const facts = JSON.parse(readFileSync(file, 'utf8'))?.facts ?? {};
+    const out: Pick<RunFacts, 'steps' | 'trainSeconds' | 'featureSeconds' | 'finalLoss'> = {};
+    for (const k of ['steps', 'trainSeconds', 'featureSeconds', 'finalLoss'] as const) {
+      if (typeof facts[k] === 'number' && Number.isFinite(facts[k])) out[k] = facts[k];
+    }
+    return out;
+  } catch (e) {
+    warn(`${file}: not a readable report (${(e as Error).message}); the new report has no training line`);
+    return {};
+  }
 }
 
 /** The k-NN table as Markdown, one row per prefix length. */

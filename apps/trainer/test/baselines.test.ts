@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { BASELINE_GROUPS, baselineRows, baselineRowsInWorkers, baselineSeries } from '../src/baselines';
 import { encodeAll, evaluateRun } from '../src/evaluation';
+import { trainingFactsOf } from '../src/report';
 import { train } from '../src/train';
 import { syntheticFeatures, tinyConfig } from './helpers';
 
@@ -100,6 +101,23 @@ describe('the run report', () => {
     const svg = readFileSync(join(dir, 'accuracy.svg'), 'utf8');
     expect(svg).toContain('>residual k-means<');
     expect(svg).toContain('>product quantization<');
+  });
+
+  test('trainingFactsOf: the training line of an earlier report.json; none (and a warning) for a broken one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'symseq-facts-'));
+    const warnings: string[] = [];
+    expect(trainingFactsOf(dir, (m) => warnings.push(m))).toEqual({});
+    writeFileSync(
+      join(dir, 'report.json'),
+      JSON.stringify({ facts: { steps: 12, trainSeconds: 3.5, finalLoss: 'x', backend: 'wasm' } }),
+    );
+    expect(trainingFactsOf(dir, (m) => warnings.push(m))).toEqual({ steps: 12, trainSeconds: 3.5 });
+    expect(warnings).toEqual([]);
+    writeFileSync(join(dir, 'report.json'), '{"facts": {"steps": 1');
+    expect(trainingFactsOf(dir, (m) => warnings.push(m))).toEqual({});
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(join(dir, 'report.json'));
+    expect(warnings[0]).toContain('not a readable report');
   });
 
   test('eval.baselines = false leaves them out (and the student mAP)', async () => {

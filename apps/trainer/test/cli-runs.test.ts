@@ -131,6 +131,10 @@ describe('the options every run has', () => {
     expect(e.out).toMatch(
       /teacher ceiling: \d+\.\d+% top-1; \d\.\d\d distinct symbols per \d-symbol sequence/,
     );
+    // eval rewrites the report but keeps what train wrote of the training.
+    expect(readFileSync(join(run, 'report.md'), 'utf8')).toMatch(
+      /Training: 3 steps in \d+ s, final loss -?\d+\.\d{4}\./,
+    );
     const enc = runCli(['encode', '-r', run, join(dataDir, 'test', 'c1')], {}, elsewhere);
     expect(enc.status, enc.err).toBe(0);
     expect(enc.out.trim().split('\n')).toHaveLength(3);

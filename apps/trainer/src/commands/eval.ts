@@ -1,6 +1,7 @@
 import { openSplits } from '../data-source';
 import { checkAgainstData, evaluateRun, runFacts } from '../evaluation';
 import { featuresOf } from '../features';
+import { trainingFactsOf } from '../report';
 import { openRun, type RunFlags } from '../run-folder';
 import { loadTeacher } from '../teacher-source';
 
@@ -21,13 +22,16 @@ export async function evalCommand(flags: RunFlags & { quiet?: boolean }): Promis
       student,
       trainF,
       testF,
-      runFacts({
-        backend: backend.name,
-        teacherId: teacher.id,
-        train: trainF,
-        test: testF,
-        skipped: splits.skipped,
-      }),
+      runFacts(
+        {
+          backend: backend.name,
+          teacherId: teacher.id,
+          train: trainF,
+          test: testF,
+          skipped: splits.skipped,
+        },
+        trainingFactsOf(flags.run),
+      ),
       { quiet: flags.quiet },
     );
     console.log(table);

@@ -8,7 +8,7 @@ import { forEachBatch } from './batches';
 import type { TrainConfig } from './config';
 import { defaultWorkers } from './feature-workers';
 import { cleanPooled, pooledDimOf } from './features';
-import { type RunFacts, resultTable, writeReport } from './report';
+import { type RunFacts, resultTable, type TrainingFacts, writeReport } from './report';
 import { onHostBackend } from './webgpu-backend';
 
 /** Symbols and symbol-encoder embeddings of every image (clean view), per prefix length. */
@@ -246,7 +246,7 @@ export function runFacts(
     test: FeatureCache;
     skipped: RunFacts['skipped'];
   },
-  training: Pick<RunFacts, 'steps' | 'trainSeconds' | 'featureSeconds' | 'finalLoss'> = {},
+  training: TrainingFacts = {},
 ): RunFacts {
   return {
     backend: run.backend,

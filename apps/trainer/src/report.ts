@@ -20,21 +20,30 @@ export interface RunFacts {
   skipped?: { file: string; reason: string }[];
 }
 
+/** What `train` knows of a run beyond the data: steps, seconds, final loss. */
+export const TRAINING_FACTS = ['steps', 'trainSeconds', 'featureSeconds', 'finalLoss'] as const;
+export type TrainingFacts = Pick<RunFacts, (typeof TRAINING_FACTS)[number]>;
+
+/** "7.22 distinct symbols per 8-symbol sequence": the report's and the commands' wording of it. */
+export const distinctSymbolsPhrase = (usage: EvalResult['usage']): string =>
+  `${usage.distinctPerSequence.toFixed(2)} distinct symbols per ${usage.length}-symbol sequence`;
+
+/** The line `train` and `eval` end with: the teacher's ceiling and how varied the symbols are. */
+export const summaryLine = (r: EvalResult): string =>
+  `teacher ceiling: ${r.teacher.top1.toFixed(2)}% top-1; ${distinctSymbolsPhrase(r.usage)}`;
+
 /**
  * What the run's earlier report says of its training (steps, seconds, loss), so that `eval`, which rewrites
  * the report, keeps the training line. None when there is no report.json; a report that cannot be read
  * gives none and a warning naming it, never a failed evaluation.
  */
-export function trainingFactsOf(
-  runDir: string,
-  warn: (msg: string) => void = console.warn,
-): Pick<RunFacts, 'steps' | 'trainSeconds' | 'featureSeconds' | 'finalLoss'> {
+export function trainingFactsOf(runDir: string, warn: (msg: string) => void = console.warn): TrainingFacts {
   const file = join(runDir, 'report.json');
   if (!existsSync(file)) return {};
   try {
     const facts = JSON.parse(readFileSync(file, 'utf8'))?.facts ?? {};
-    const out: Pick<RunFacts, 'steps' | 'trainSeconds' | 'featureSeconds' | 'finalLoss'> = {};
-    for (const k of ['steps', 'trainSeconds', 'featureSeconds', 'finalLoss'] as const) {
+    const out: TrainingFacts = {};
+    for (const k of TRAINING_FACTS) {
       if (typeof facts[k] === 'number' && Number.isFinite(facts[k])) out[k] = facts[k];
     }
     return out;
@@ -93,7 +102,7 @@ export async function writeReport(
     resultTable(r),
     '',
     `Teacher ceiling (k-NN on its pooled features): top-1 ${r.teacher.top1.toFixed(2)}%, top-5 ${r.teacher.top5.toFixed(2)}%.`,
-    `Symbol usage on the test set: ${r.usage.used}/${r.usage.vocab} symbols used, perplexity ${r.usage.perplexity.toFixed(1)}, on average ${r.usage.distinctPerSequence.toFixed(2)} distinct symbols per ${r.usage.length}-symbol sequence.`,
+    `Symbol usage on the test set: ${r.usage.used}/${r.usage.vocab} symbols used, perplexity ${r.usage.perplexity.toFixed(1)}, on average ${distinctSymbolsPhrase(r.usage)}.`,
     onCifar10 ? `Paper (arXiv 2503.04900, ViT-B/16 DINO teacher, CIFAR-10): ${paper}.` : '',
     '',
     facts.steps !== undefined

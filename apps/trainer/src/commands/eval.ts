@@ -1,7 +1,7 @@
 import { openSplits } from '../data-source';
 import { checkAgainstData, evaluateRun, runFacts } from '../evaluation';
 import { featuresOf } from '../features';
-import { trainingFactsOf } from '../report';
+import { summaryLine, trainingFactsOf } from '../report';
 import { openRun, type RunFlags } from '../run-folder';
 import { loadTeacher } from '../teacher-source';
 
@@ -35,9 +35,7 @@ export async function evalCommand(flags: RunFlags & { quiet?: boolean }): Promis
       { quiet: flags.quiet },
     );
     console.log(table);
-    console.log(
-      `teacher ceiling: ${result.teacher.top1.toFixed(2)}% top-1; ${result.usage.distinctPerSequence.toFixed(2)} distinct symbols per ${result.usage.length}-symbol sequence`,
-    );
+    console.log(summaryLine(result));
   } finally {
     student.dispose();
   }

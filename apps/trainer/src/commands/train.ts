@@ -7,6 +7,7 @@ import { checkDataLocation, openSplits } from '../data-source';
 import { checkAgainstData, evaluateRun, runFacts } from '../evaluation';
 import { defaultWorkers } from '../feature-workers';
 import { featuresOf } from '../features';
+import { summaryLine } from '../report';
 import { RunFolder } from '../run-folder';
 import { loadTeacher } from '../teacher-source';
 import { studentConfigFor, train } from '../train';
@@ -91,9 +92,7 @@ export async function trainCommand(
   );
   log('');
   log(table);
-  log(
-    `teacher ceiling: ${r.teacher.top1.toFixed(2)}% top-1; ${r.usage.distinctPerSequence.toFixed(2)} distinct symbols per ${r.usage.length}-symbol sequence; report: ${join(config.out, 'report.md')}`,
-  );
+  log(`${summaryLine(r)}; report: ${join(config.out, 'report.md')}`);
   result.student.dispose();
 }
 

@@ -162,6 +162,8 @@ class Student(nn.Module):
             fed.append(z)
             logits.append(lg)
             attn.append(p[:, :, -1])
+            if t == 0 and getattr(self, "detach1", False):
+                fed[-1] = z.detach()
             if t + 1 < steps:
                 x = (z @ self.table(t, self.dec_embed) + self.dec_pos[t + 1])[:, None]
         return torch.stack(fed, 1), torch.stack(logits, 1), attn
@@ -248,6 +250,11 @@ def main():
     ap.add_argument("--vq-select", default="r", choices=["r", "q"],
                     help="q: symbols are picked by a second codebook that follows the predictions q_t (k-means "
                          "of the predictions); the residual book still follows the true residuals")
+    ap.add_argument("--exact1", action="store_true",
+                    help="length-1 loss as its exact expectation over the V choices of symbol 1 (no straight-through)")
+    ap.add_argument("--exact1-detach", action="store_true",
+                    help="with --exact1: longer lengths feed symbol 1 without a straight-through gradient")
+    ap.add_argument("--exact1-tau", type=float, default=1.0, help="with --exact1: softmax temperature of p(symbol 1)")
     ap.add_argument("--tag", default="")
     ap.add_argument("--baseline", action="store_true", help="also compute residual k-means")
     a = ap.parse_args()
@@ -305,6 +312,7 @@ def main():
         books = b["books"]
     model = Student(Dt, out_dim, d=a.d, per_position_heads=a.per_position,
                     global_dim=pool_tr.shape[1] if a.global_token else 0, books=books, code_tau=a.code_tau)
+    model.detach1 = a.exact1_detach
     if a.vq:
         model.vq, model.vq_st = True, a.vq_st
         model.books.requires_grad_(False)
@@ -369,6 +377,16 @@ def main():
                 pt = F.softmax((tl - center) / 0.04, -1)
                 center = 0.9 * center + 0.1 * tl.mean(0)
             for l, w, s in zip(lengths, wts, ss):
+                if a.exact1 and l == 1:
+                    # every one-symbol sequence is the same for all images: score each image under each
+                    # of the V choices and take the expectation under p(symbol 1) -- an exact gradient
+                    eye = torch.eye(model.V)[:, None]
+                    e1 = F.normalize(model.project(model.encode(eye)), dim=1)  # [V, D]
+                    S = e1 @ tn.T / a.ctemp  # [V, B]
+                    Lic = (-S + torch.logsumexp(S, 1, keepdim=True)).T  # [B, V]: row InfoNCE if i wrote c
+                    p1 = F.softmax(logits[:, 0] / a.exact1_tau, -1)
+                    loss = loss + a.contrast_weight * w * (p1 * Lic).sum(1).mean()
+                    continue
                 if a.objective == "features":
                     loss = loss + w * (1 - F.cosine_similarity(s, tgt, dim=1)).mean()
                 elif a.objective == "contrast":

@@ -155,6 +155,22 @@ export const trainConfigSchema = z
         message: `symbol regularisers read logits, but the '${kind}' discretizer's decoder writes vectors; use temperature or gumbel, or switch the regulariser off (objective.regularizer.usageWeight=0)`,
       });
     }
+    if (c.objective.kind === 'contrast' && c.objective.contrast.exactFirstSymbol) {
+      if (kind === 'vq' || kind === 'fsq') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['objective', 'contrast', 'exactFirstSymbol'],
+          message: `the expectation over symbol 1 reads its logits, but the '${kind}' discretizer's decoder writes vectors; use temperature or gumbel, or set exactFirstSymbol to false`,
+        });
+      }
+      if (!c.objective.lengths.includes(1)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['objective', 'contrast', 'exactFirstSymbol'],
+          message: `exactFirstSymbol scores prefix length 1, but objective.lengths is [${c.objective.lengths.join(', ')}]`,
+        });
+      }
+    }
     if (c.objective.weights && c.objective.weights.length !== c.objective.lengths.length) {
       ctx.addIssue({
         code: 'custom',

@@ -366,8 +366,10 @@ export class DataParallel {
       pooledDim: o.pooledDim,
       // What is all-gathered per image: regulariser logits, objective projections and update inputs, VQ vectors.
       gatherPerRow: Math.max(
-        // Logits and every prefix's projection go in one all-gather (train-step.ts gatherTogether).
-        config.student.maxLength * config.student.vocabSize + o.objective.lengths.length * o.objective.outDim,
+        // Logits, every prefix's projection and p(symbol 1) go in one all-gather (train-step.ts gatherTogether).
+        config.student.maxLength * config.student.vocabSize +
+          o.objective.lengths.length * o.objective.outDim +
+          (o.objective.usesFirstSymbol ? config.student.vocabSize : 0),
         targetsPerRow,
         o.objective.outDim,
         d.inputDim,

@@ -1,6 +1,6 @@
 import type { Student } from '@symseq/decoder';
 import { type Objective, SymbolRegularizer, type SymbolRegularizerConfig } from '@symseq/loss';
-import { Adam, type StateDict } from '@symseq/nn';
+import { Adam, type StateDict, stopGradient } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 
 export interface TrainStepOptions {
@@ -126,15 +126,25 @@ export class TrainStep {
     // Logits [B, L, V]; the regulariser's `input` option says how to read them (default logits).
     let logits = this.regularizer ? tf.stack(out.decoder.logits, 1) : undefined;
     let projected = out.prefixes.map((p) => p.projection);
-    if (part && (whole || logits)) {
+    // p(symbol 1) [B, V], for an objective that scores length 1 as an expectation over symbol 1.
+    let firstProbs = objective.usesFirstSymbol ? tf.softmax(out.decoder.logits[0]) : undefined;
+    if (part && (whole || logits || firstProbs)) {
       // One all-gather for everything this step needs whole (each gather is two replica barriers).
-      const locals = [...(whole ? projected : []), ...(logits ? [logits] : [])];
+      const locals = [
+        ...(whole ? projected : []),
+        ...(logits ? [logits] : []),
+        ...(firstProbs ? [firstProbs] : []),
+      ];
       const gathered = gatherTogether(part, locals);
       if (whole) projected = gathered.slice(0, projected.length);
-      if (logits) logits = gathered[gathered.length - 1];
+      if (logits) logits = gathered[projected.length * (whole ? 1 : 0)];
+      if (firstProbs) firstProbs = gathered[gathered.length - 1];
     }
     const projections = new Map(out.prefixes.map((p, i) => [p.length, projected[i]]));
-    const r = objective.loss(projections, targets);
+    const first = firstProbs
+      ? { projections: oneSymbolProjections(student, part), probs: firstProbs as tf.Tensor2D }
+      : undefined;
+    const r = objective.loss(projections, targets, first);
     const aux = tf.mul(out.auxLoss, this.options.auxWeight);
     let total: tf.Tensor;
     const wholeTerms: tf.Tensor[] = [];
@@ -190,6 +200,21 @@ export class TrainStep {
   dispose(): void {
     this.optimizer.dispose();
   }
+}
+
+/**
+ * The projector output of each one-symbol sequence, [V, K]. It depends on the parameters only, so
+ * on a data-parallel replica (which scores the batch whole) its gradient is scaled by the replica's
+ * share: the replicas' gradients then sum to one replica's, as for the per-image terms.
+ */
+export function oneSymbolProjections(student: Student, part?: BatchPart): tf.Tensor2D {
+  return tf.tidy(() => {
+    const v = student.config.vocabSize;
+    const symbols = tf.reshape(tf.range(0, v, 1, 'int32'), [v, 1]);
+    const e = student.projector.apply(student.embedSymbols(symbols)) as tf.Tensor2D;
+    if (!part || part.share === 1) return e;
+    return tf.add(tf.mul(e, part.share), tf.mul(stopGradient(e), 1 - part.share)) as tf.Tensor2D;
+  });
 }
 
 /** Scales all gradients by min(1, maxNorm / (‖g‖ + 1e-6)), ‖g‖ the global L2 norm. */

@@ -121,6 +121,23 @@ describe('config', () => {
     expect(regularizerActive({ infoMaxWeight: 1e-3 })).toBe(true);
   });
 
+  test('objective.contrast.exactFirstSymbol: refused with a vector discretizer or without length 1, named by its path', () => {
+    const on = 'objective.contrast.exactFirstSymbol=true';
+    const vq = 'student.discretizer={"kind":"vq","codeDim":32}';
+    expect(() => buildTrainConfig({ set: [on, vq, 'objective.regularizer.usageWeight=0'] })).toThrow(
+      /objective\.contrast\.exactFirstSymbol: .*reads its logits, but the 'vq' discretizer's decoder writes vectors/,
+    );
+    expect(() =>
+      buildTrainConfig({ set: [on, 'objective.lengths=[2,4,8]', 'eval.lengths=[2,4,8]'] }),
+    ).toThrow(
+      /objective\.contrast\.exactFirstSymbol: exactFirstSymbol scores prefix length 1, but objective\.lengths is \[2, 4, 8\]/,
+    );
+    expect(() => buildTrainConfig({ set: ['objective.contrast.exactFirstSymbl=true'] })).toThrow(
+      /objective\.contrast\.exactFirstSymbl: unknown key/,
+    );
+    expect(buildTrainConfig({ set: [on] }).objective.contrast.exactFirstSymbol).toBe(true);
+  });
+
   test('values that would fail after training are refused up front, with their full key path', () => {
     expect(() => buildTrainConfig({ set: ['eval.lengths=[16]'] })).toThrow(
       'eval.lengths: length 16 exceeds student.maxLength 8',

@@ -271,6 +271,18 @@ describe('train --workers', () => {
     },
     { name: 'Gumbel discretizer, contrast + usage', data: syntheticFeatures(64), extra: gumbel },
     {
+      name: 'contrast with the exact expectation over symbol 1 (one-symbol projections scaled per replica) + usage',
+      data: syntheticFeatures(64),
+      extra: {
+        ...cpuObjective,
+        objective: {
+          ...cpuObjective.objective,
+          weights: [0.5, 0.25, 0.25],
+          contrast: { temperature: 0.1, center: true, exactFirstSymbol: true },
+        },
+      },
+    },
+    {
       name: 'VQ discretizer (EMA, k-means init, dead-code restarts), contrast',
       data: syntheticFeatures(64),
       extra: {

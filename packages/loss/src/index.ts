@@ -27,7 +27,7 @@ export {
   multiLengthLossConfigSchema,
   type PerLength,
 } from './multi-length';
-export type { Objective, ObjectiveContext, ObjectiveSpec, TeacherBatch } from './objective';
+export type { FirstSymbolInput, Objective, ObjectiveContext, ObjectiveSpec, TeacherBatch } from './objective';
 export { createObjective, OBJECTIVES, type ObjectiveKind } from './objectives';
 export {
   ContrastObjective,
@@ -35,6 +35,7 @@ export {
   contrastiveFeatureLoss,
   contrastObjective,
   contrastObjectiveConfigSchema,
+  expectedFirstSymbolContrast,
 } from './objectives/contrast-objective';
 export { softCrossEntropy } from './soft-cross-entropy';
 export {

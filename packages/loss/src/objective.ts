@@ -28,15 +28,31 @@ export interface Objective<T = unknown> {
    * replicas' gradients then sum to the one-replica gradient. Omitted: a mean of per-image terms.
    */
   readonly wholeBatch?: boolean;
+  /**
+   * True when `loss` scores prefix length 1 from every symbol's one-symbol projection and the
+   * first symbol's probabilities (`FirstSymbolInput`) rather than from the written symbol alone.
+   */
+  readonly usesFirstSymbol?: boolean;
   targets(teacher: TeacherBatch, step: number): T;
-  /** Total and per-length loss; `projections` maps prefix length → student projector output [B, K]. */
-  loss(projections: Map<number, tf.Tensor>, targets: T): MultiLengthResult;
+  /**
+   * Total and per-length loss; `projections` maps prefix length → student projector output [B, K].
+   * `first` is required when `usesFirstSymbol` is true.
+   */
+  loss(projections: Map<number, tf.Tensor>, targets: T, first?: FirstSymbolInput): MultiLengthResult;
   update(targets: T): void;
   /** Frees the tensors `targets` returned. */
   disposeTargets(targets: T): void;
   state(): StateDict;
   load(state: StateDict, source?: string): void;
   dispose(): void;
+}
+
+/** What an objective with `usesFirstSymbol` needs besides the prefixes' projections. */
+export interface FirstSymbolInput {
+  /** The projector output of each one-symbol sequence (symbol c alone), [V, K]. */
+  projections: tf.Tensor2D;
+  /** p(symbol 1 = c) per image, [B, V], rows summing to 1 (softmax of the decoder's first logits). */
+  probs: tf.Tensor2D;
 }
 
 /** What every objective is built from besides its own options. */

@@ -12,7 +12,7 @@ export abstract class PooledFeatureObjective implements Objective<tf.Tensor2D> {
   abstract readonly kind: string;
   readonly outDim: number;
   readonly lengths: readonly number[];
-  private readonly multi: MultiLengthLoss;
+  protected readonly multi: MultiLengthLoss;
 
   constructor(ctx: ObjectiveContext) {
     this.multi = new MultiLengthLoss({ lengths: ctx.lengths, weights: ctx.weights });

@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { ContrastObjective, contrastiveFeatureLoss, createObjective, OBJECTIVES } from '@symseq/loss';
+import {
+  ContrastObjective,
+  contrastiveFeatureLoss,
+  createObjective,
+  expectedFirstSymbolContrast,
+  OBJECTIVES,
+} from '@symseq/loss';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { expectClose, type HostJson, toTensor } from './helpers';
@@ -12,12 +18,32 @@ interface SingleCase {
   gradStudent: HostJson;
 }
 
+interface ExpectedFirstCase {
+  temperature: number;
+  symbolProjections: HostJson;
+  logits: HostJson;
+  teacher: HostJson;
+  loss: number;
+  gradSymbolProjections: HostJson;
+  gradLogits: HostJson;
+}
+
 /** Written by tools/reference/contrast_reference.py (PyTorch F.cross_entropy, float64). */
 const fixture = JSON.parse(
   readFileSync(new URL('./fixtures/contrast_reference.json', import.meta.url), 'utf8'),
 ) as {
   tau01: SingleCase;
   tau05: SingleCase;
+  expectedFirst: ExpectedFirstCase;
+  expectedFirstTau05: ExpectedFirstCase;
+  objectiveExactFirst: ExpectedFirstCase & {
+    center: HostJson;
+    student2: HostJson;
+    len2: number;
+    total: number;
+    gradStudent2: HostJson;
+    weights: number[];
+  };
   objective: {
     temperature: number;
     lengths: number[];
@@ -211,5 +237,153 @@ describe('the contrast objective', () => {
     o.dispose();
     resumed.dispose();
     tf.dispose([pooled, centred, ...students, got.total, again.total]);
+  });
+});
+
+describe('expectedFirstSymbolContrast (length 1 as an expectation over symbol 1)', () => {
+  it('value and gradients (one-symbol projections, logits through softmax) match torch at τ 0.1 and 0.5', () => {
+    for (const c of [fixture.expectedFirst, fixture.expectedFirstTau05]) {
+      const e = toTensor(c.symbolProjections);
+      const lg = toTensor(c.logits);
+      const t = toTensor(c.teacher);
+      const r = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) =>
+        expectedFirstSymbolContrast(a, tf.softmax(b), t, c.temperature),
+      )([e, lg]);
+      expectClose(r.value.dataSync()[0], c.loss, 1e-5, 1e-5);
+      expectClose(r.grads[0].dataSync(), c.gradSymbolProjections.data, 1e-5, 1e-4);
+      expectClose(r.grads[1].dataSync(), c.gradLogits.data, 1e-5, 1e-4);
+      tf.dispose([e, lg, t, r.value, ...r.grads]);
+    }
+  });
+
+  it('with one-hot probabilities it is the row direction of the InfoNCE of the written symbols', () => {
+    const c = fixture.expectedFirst;
+    const e = toTensor(c.symbolProjections);
+    const t = toTensor(c.teacher);
+    const [b, v] = c.logits.shape;
+    const written = Array.from({ length: b }, (_, i) => (3 * i + 1) % v);
+    const probs = tf.cast(tf.oneHot(tf.tensor1d(written, 'int32'), v), 'float32');
+    const got = expectedFirstSymbolContrast(e, probs, t, c.temperature).dataSync()[0];
+    // By hand: ℓ_i = logsumexp_j(ê_{c_i}·t̂_j / τ) − ê_{c_i}·t̂_i / τ, averaged over i.
+    const unit = (x: number[]) => {
+      const n = Math.hypot(...x);
+      return x.map((y) => y / n);
+    };
+    const k = c.teacher.shape[1];
+    const row = (data: number[], i: number) => data.slice(i * k, (i + 1) * k);
+    const tu = Array.from({ length: b }, (_, j) => unit(row(c.teacher.data, j)));
+    let want = 0;
+    for (let i = 0; i < b; i++) {
+      const ei = unit(row(c.symbolProjections.data, written[i]));
+      const s = tu.map((tj) => tj.reduce((acc, x, d) => acc + x * ei[d], 0) / c.temperature);
+      const m = Math.max(...s);
+      want += m + Math.log(s.reduce((acc, x) => acc + Math.exp(x - m), 0)) - s[i];
+    }
+    expectClose(got, want / b, 1e-5, 1e-5);
+    tf.dispose([e, t, probs]);
+  });
+
+  it('the gradient w.r.t. the logits matches central finite differences', () => {
+    const c = fixture.expectedFirstTau05;
+    const e = toTensor(c.symbolProjections);
+    const t = toTensor(c.teacher);
+    const shape = c.logits.shape as [number, number];
+    const base = Float32Array.from(c.logits.data);
+    const loss = (x: Float32Array) =>
+      tf.tidy(() => expectedFirstSymbolContrast(e, tf.softmax(tf.tensor2d(x, shape)), t, 0.5).dataSync()[0]);
+    const lg = toTensor(c.logits);
+    const g = tf.grad((a: tf.Tensor) => expectedFirstSymbolContrast(e, tf.softmax(a), t, 0.5))(lg);
+    const h = 3e-3;
+    const fd = Array.from(base, (_, i) => {
+      const up = base.slice();
+      const down = base.slice();
+      up[i] += h;
+      down[i] -= h;
+      return (loss(up) - loss(down)) / (2 * h);
+    });
+    expectClose(g.dataSync(), fd, 5e-4, 1e-2);
+    tf.dispose([e, t, lg, g]);
+  });
+
+  it('refuses mismatched shapes, naming what was expected', () => {
+    const e = tf.zeros([5, 4]);
+    const p = tf.zeros([3, 5]);
+    const t = tf.zeros([3, 4]);
+    expect(() => expectedFirstSymbolContrast(e, tf.zeros([3, 6]), t, 0.1)).toThrow(
+      /probs \[3, 6\] must have one column per symbol \(5/,
+    );
+    expect(() => expectedFirstSymbolContrast(e, p, tf.zeros([2, 4]), 0.1)).toThrow(
+      /teacher \[2, 4\] must be \[3, 4\]/,
+    );
+    expect(() => expectedFirstSymbolContrast(e, p, t, 0)).toThrow(/temperature must be > 0/);
+    tf.dispose([e, p, t]);
+  });
+
+  it('the contrast objective with exactFirstSymbol and center: weighted total and gradients match torch', () => {
+    const f = fixture.objectiveExactFirst;
+    const D = f.teacher.shape[1];
+    const mean = Float32Array.from(f.center.data);
+    const o = createObjective(
+      'contrast',
+      { temperature: f.temperature, center: true, exactFirstSymbol: true },
+      { lengths: [1, 2], weights: f.weights, pooledDim: D, pooledMean: () => mean },
+      { prototypes: 1 },
+    );
+    expect(o.usesFirstSymbol).toBe(true);
+    const pooled = toTensor(f.teacher) as tf.Tensor2D;
+    const e = toTensor(f.symbolProjections);
+    const lg = toTensor(f.logits);
+    const s2 = toTensor(f.student2);
+    // The straight-through length-1 projection is ignored: any tensor of the right shape.
+    const ignored = tf.zeros([f.teacher.shape[0], D]);
+    const targets = o.targets({ pooled }, 0);
+    const r = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => {
+      const res = o.loss(
+        new Map([
+          [1, ignored],
+          [2, c],
+        ]),
+        targets,
+        {
+          projections: a as tf.Tensor2D,
+          probs: tf.softmax(b) as tf.Tensor2D,
+        },
+      );
+      expectClose(res.perLength[2].dataSync()[0], f.len2, 1e-5, 1e-5);
+      return res.total;
+    })([e, lg, s2]);
+    expectClose(r.value.dataSync()[0], f.total, 1e-5, 1e-5);
+    expectClose(
+      r.grads[0].dataSync(),
+      f.gradSymbolProjections.data.map((g) => 0.6 * g),
+      1e-5,
+      1e-4,
+    );
+    expectClose(
+      r.grads[1].dataSync(),
+      f.gradLogits.data.map((g) => 0.6 * g),
+      1e-5,
+      1e-4,
+    );
+    expectClose(r.grads[2].dataSync(), f.gradStudent2.data, 1e-5, 1e-4);
+    expect(() =>
+      o.loss(
+        new Map([
+          [1, ignored],
+          [2, s2],
+        ]),
+        targets,
+      ),
+    ).toThrow(/exactFirstSymbol is on, so loss\(\) needs the first symbol's probabilities/);
+    expect(() =>
+      createObjective(
+        'contrast',
+        { exactFirstSymbol: true },
+        { lengths: [2, 4], pooledDim: D },
+        { prototypes: 1 },
+      ),
+    ).toThrow(/exactFirstSymbol scores prefix length 1, but the lengths are \[2, 4\]/);
+    o.dispose();
+    tf.dispose([pooled, e, lg, s2, ignored, r.value, ...r.grads]);
   });
 });

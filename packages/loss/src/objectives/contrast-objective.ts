@@ -1,7 +1,8 @@
 import { isHostTensor, l2Normalize, matMul, type StateDict, stopGradient, swapLast } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import type { ObjectiveContext, ObjectiveSpec } from '../objective';
+import type { MultiLengthResult } from '../multi-length';
+import type { FirstSymbolInput, ObjectiveContext, ObjectiveSpec } from '../objective';
 import { PooledFeatureObjective } from '../pooled-feature-objective';
 import { assertMatrix, assertSameShape } from '../shape';
 
@@ -15,6 +16,14 @@ export const contrastObjectiveConfigSchema = z
      * over [−1, 1] instead of bunching near 1 (the student's k-NN is unchanged in kind: its own embeddings).
      */
     center: z.boolean().default(false),
+    /**
+     * Score prefix length 1 by its exact expectation over the first symbol
+     * (expectedFirstSymbolContrast) instead of through the straight-through one-hot: every image is
+     * scored under each of the V one-symbol sequences, weighted by softmax of symbol 1's logits. The
+     * trainer then passes `FirstSymbolInput` to `loss`. Needs 1 among the lengths and a logit
+     * discretizer (temperature or gumbel).
+     */
+    exactFirstSymbol: z.boolean().default(false),
   })
   .strict();
 
@@ -51,6 +60,47 @@ export function contrastiveFeatureLoss(
 }
 
 /**
+ * The row direction of contrastiveFeatureLoss for one-symbol prefixes, as its exact expectation
+ * over the first symbol. A one-symbol sequence is the same for every image, so the projector output
+ * of symbol c is one row e_c of `symbolProjections` [V, K]. Had image i written c, its InfoNCE row
+ * would be ℓ_ic = logsumexp_j(ê_c·t̂_j / τ) − ê_c·t̂_i / τ (the batch's teachers t̂_j as negatives).
+ * The loss is mean_i Σ_c p_ic ℓ_ic with `probs` p [B, V] (rows sum to 1). Its gradient w.r.t. p is
+ * ℓ itself, so the decoder learns which symbol explains image i best among all V, where the
+ * straight-through estimator only sees the one it wrote; and every symbol's e_c is trained on the
+ * images that would pick it, as in a k-means step. The teacher gets no gradient.
+ */
+export function expectedFirstSymbolContrast(
+  symbolProjections: tf.Tensor,
+  probs: tf.Tensor,
+  teacher: tf.Tensor,
+  temperature: number,
+): tf.Scalar {
+  assertMatrix(symbolProjections, 'expectedFirstSymbolContrast: symbolProjections');
+  assertMatrix(probs, 'expectedFirstSymbolContrast: probs');
+  assertMatrix(teacher, 'expectedFirstSymbolContrast: teacher');
+  const [v, k] = symbolProjections.shape;
+  const [b, pv] = probs.shape;
+  if (pv !== v)
+    throw new Error(
+      `expectedFirstSymbolContrast: probs [${probs.shape.join(', ')}] must have one column per symbol (${v}, the rows of symbolProjections)`,
+    );
+  if (teacher.shape[0] !== b || teacher.shape[1] !== k)
+    throw new Error(
+      `expectedFirstSymbolContrast: teacher [${teacher.shape.join(', ')}] must be [${b}, ${k}] (probs' rows, symbolProjections' width)`,
+    );
+  if (!(temperature > 0))
+    throw new Error(`expectedFirstSymbolContrast: temperature must be > 0, got ${temperature}`);
+  return tf.tidy(() => {
+    const e = l2Normalize(symbolProjections);
+    const t = l2Normalize(stopGradient(teacher));
+    const scores = tf.div(matMul(e, swapLast(t)), temperature) as tf.Tensor2D; // [V, B]
+    // ℓ [V, B] = logsumexp over the batch (per symbol) − the image's own score.
+    const rowLoss = tf.sub(tf.reshape(logSumExpRows(scores), [v, 1]), scores);
+    return tf.div(tf.sum(tf.mul(swapLast(rowLoss), probs)), b) as tf.Scalar;
+  });
+}
+
+/**
  * log Σ_j exp(x_ij) over the last axis, shifted by the row maximum, with its gradient written out
  * (dy · softmax(x)): tf.logSumExp's tape also differentiates its max (Equal masks over the whole
  * matrix, ~3 ms each at [256, 256] on wasm) although that term cancels exactly.
@@ -76,13 +126,21 @@ export class ContrastObjective extends PooledFeatureObjective {
   readonly kind = 'contrast';
   readonly wholeBatch = true;
   readonly temperature: number;
+  /** Length 1 is scored by expectedFirstSymbolContrast (the trainer passes `FirstSymbolInput`). */
+  readonly usesFirstSymbol: boolean;
   /** The training set's mean pooled feature [D], subtracted from the targets (`center`). */
   private centre?: tf.Tensor1D;
 
   constructor(options: ContrastObjectiveConfig, ctx: ObjectiveContext) {
-    const { temperature, center } = contrastObjectiveConfigSchema.parse(options);
+    const { temperature, center, exactFirstSymbol } = contrastObjectiveConfigSchema.parse(options);
     super(ctx);
     this.temperature = temperature;
+    this.usesFirstSymbol = exactFirstSymbol;
+    if (exactFirstSymbol && !this.lengths.includes(1)) {
+      throw new Error(
+        `ContrastObjective: exactFirstSymbol scores prefix length 1, but the lengths are [${this.lengths.join(', ')}]`,
+      );
+    }
     if (center) {
       const saved = ctx.resume?.center;
       let mean: Float32Array;
@@ -108,6 +166,32 @@ export class ContrastObjective extends PooledFeatureObjective {
     if (!this.centre) return contrastiveFeatureLoss(student, pooled, this.temperature);
     const centre = this.centre;
     return tf.tidy(() => contrastiveFeatureLoss(student, tf.sub(pooled, centre), this.temperature));
+  }
+
+  override loss(
+    projections: Map<number, tf.Tensor>,
+    pooled: tf.Tensor2D,
+    first?: FirstSymbolInput,
+  ): MultiLengthResult {
+    if (!this.usesFirstSymbol) return super.loss(projections, pooled);
+    if (!first) {
+      throw new Error(
+        "contrast objective: exactFirstSymbol is on, so loss() needs the first symbol's probabilities and one-symbol projections (FirstSymbolInput)",
+      );
+    }
+    const centre = this.centre;
+    return this.multi.aggregate(projections, (s, length) =>
+      length === 1
+        ? tf.tidy(() =>
+            expectedFirstSymbolContrast(
+              first.projections,
+              first.probs,
+              centre ? tf.sub(pooled, centre) : pooled,
+              this.temperature,
+            ),
+          )
+        : this.prefixLoss(s, pooled),
+    );
   }
 
   override state(): StateDict {

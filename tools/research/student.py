@@ -255,6 +255,8 @@ def main():
     ap.add_argument("--exact1-detach", action="store_true",
                     help="with --exact1: longer lengths feed symbol 1 without a straight-through gradient")
     ap.add_argument("--exact1-tau", type=float, default=1.0, help="with --exact1: softmax temperature of p(symbol 1)")
+    ap.add_argument("--exact2", type=int, default=0,
+                    help="length-2 loss as its expectation over the top-K choices of symbol 2 (renormalised)")
     ap.add_argument("--tag", default="")
     ap.add_argument("--baseline", action="store_true", help="also compute residual k-means")
     a = ap.parse_args()
@@ -386,6 +388,19 @@ def main():
                     Lic = (-S + torch.logsumexp(S, 1, keepdim=True)).T  # [B, V]: row InfoNCE if i wrote c
                     p1 = F.softmax(logits[:, 0] / a.exact1_tau, -1)
                     loss = loss + a.contrast_weight * w * (p1 * Lic).sum(1).mean()
+                    continue
+                if a.exact2 and l == 2:
+                    # symbol 1 as written (straight-through); symbol 2 over its top-K candidates
+                    K = a.exact2
+                    top = logits[:, 1].topk(K, dim=1).indices  # [B, K]
+                    pk = F.softmax(logits[:, 1].gather(1, top) / a.exact1_tau, -1)  # [B, K]
+                    s1 = fed[:, :1].expand(-1, K, -1).reshape(-1, 1, model.V)  # [B*K, 1, V]
+                    s2 = F.one_hot(top.reshape(-1), model.V).float()[:, None]
+                    ek = F.normalize(model.project(model.encode(torch.cat([s1, s2], 1))), dim=1)  # [B*K, D]
+                    S = ek @ tn.T / a.ctemp  # [B*K, B]
+                    own = S.reshape(len(idx), K, -1)[torch.arange(len(idx)), :, torch.arange(len(idx))]  # [B, K]
+                    Lik = torch.logsumexp(S, 1).reshape(len(idx), K) - own
+                    loss = loss + a.contrast_weight * w * (pk * Lik).sum(1).mean()
                     continue
                 if a.objective == "features":
                     loss = loss + w * (1 - F.cosine_similarity(s, tgt, dim=1)).mean()

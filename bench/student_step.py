@@ -283,6 +283,21 @@ def prefix_loss(objective, s, target):
     raise SystemExit(f"student_step.py: objective {objective['kind']!r} is not written here")
 
 
+def expected_first_symbol_contrast(objective, model, logits, target):
+    """@symseq/loss expectedFirstSymbolContrast (objective.contrast.exactFirstSymbol): every image scored under
+    each of the V one-symbol sequences, weighted by softmax of symbol 1's logits (the InfoNCE row direction)."""
+    tau = objective.get("contrast", {}).get("temperature", 0.1)
+    vocab = logits.shape[-1]
+    e = F.normalize(model.projector(model.encoder(torch.eye(vocab)[:, None])), dim=-1)  # [V, K]
+    scores = e @ F.normalize(target, dim=-1).t() / tau  # [V, B]
+    row = torch.logsumexp(scores, 1, keepdim=True) - scores
+    return (torch.softmax(logits[:, 0], -1) * row.t()).sum(1).mean()
+
+
+def exact_first_symbol(objective):
+    return objective["kind"] == "contrast" and objective.get("contrast", {}).get("exactFirstSymbol", False)
+
+
 def usage_regularizer(logits):
     """−H(batch marginal of softmax(logits)), mean over positions (@symseq/loss SymbolRegularizer, eps 1e-8)."""
     m = torch.softmax(logits, -1).mean(0)
@@ -351,7 +366,10 @@ def main():
         opt.zero_grad(set_to_none=True)
         prefixes, _, logits = model(train_tokens, lengths, with_logits=True)
         target = train_targets.detach()
-        loss = sum(w * prefix_loss(objective, s, target) for w, (s, _) in zip(weights, prefixes))
+        loss = sum(
+            w * (expected_first_symbol_contrast(objective, model, logits, target)
+                 if l == 1 and exact_first_symbol(objective) else prefix_loss(objective, s, target))
+            for l, w, (s, _) in zip(lengths, weights, prefixes))
         if usage_weight > 0:
             loss = loss + usage_weight * usage_regularizer(logits)
         # (The TS step also adds auxWeight · the discretizer's aux loss: 0 for `temperature`.)

@@ -50,15 +50,15 @@ describe('config', () => {
   });
 
   test("the cpu preset's step floor goes with its epochs: epochs from a flag or a config file mean exactly that many", () => {
-    expect(buildTrainConfig({ preset: 'cpu' }).optim).toMatchObject({ epochs: 6, minSteps: 1170 });
-    expect(buildTrainConfig({ preset: 'cpu', set: ['optim.lr=0.002'] }).optim.minSteps).toBe(1170);
+    expect(buildTrainConfig({ preset: 'cpu' }).optim).toMatchObject({ epochs: 8, minSteps: 1560 });
+    expect(buildTrainConfig({ preset: 'cpu', set: ['optim.lr=0.002'] }).optim.minSteps).toBe(1560);
     expect(buildTrainConfig({ preset: 'cpu', epochs: 1 }).optim.minSteps).toBeUndefined();
     expect(buildTrainConfig({ preset: 'cpu', set: ['optim.epochs=1'] }).optim.minSteps).toBeUndefined();
     const dir = mkdtempSync(join(tmpdir(), 'symseq-floor-'));
     writeFileSync(join(dir, 'c.json'), JSON.stringify({ optim: { epochs: 2, batchSize: 8 } }));
     expect(buildTrainConfig({ preset: 'cpu', config: join(dir, 'c.json') }).optim.minSteps).toBeUndefined();
     writeFileSync(join(dir, 'd.json'), JSON.stringify({ optim: { batchSize: 8 } }));
-    expect(buildTrainConfig({ preset: 'cpu', config: join(dir, 'd.json') }).optim.minSteps).toBe(1170);
+    expect(buildTrainConfig({ preset: 'cpu', config: join(dir, 'd.json') }).optim.minSteps).toBe(1560);
     expect(buildTrainConfig({ preset: 'cpu', epochs: 1, set: ['optim.minSteps=40'] }).optim.minSteps).toBe(
       40,
     );

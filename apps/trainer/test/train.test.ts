@@ -125,6 +125,29 @@ describe('training loop', () => {
     s2.student.dispose();
   });
 
+  test('numTensors stays flat over training steps with the exact first-symbol term (the cpu preset objective)', async () => {
+    const exact = {
+      objective: {
+        kind: 'contrast' as const,
+        weights: [0.5, 0.25, 0.25],
+        contrast: { temperature: 0.1, exactFirstSymbol: true },
+        regularizer: { usageWeight: 0.1 },
+      },
+    };
+    const warm = await train(tinyConfig(tmp(), { ...exact, optim: { epochs: 1 } }), data, quiet);
+    warm.student.dispose();
+    const before = tf.memory().numTensors;
+    const short = await train(tinyConfig(tmp(), { ...exact, optim: { epochs: 1 } }), data, quiet);
+    const afterShort = tf.memory().numTensors;
+    short.student.dispose();
+    const long = await train(tinyConfig(tmp(), { ...exact, optim: { epochs: 6 } }), data, quiet);
+    // Six times the steps leave exactly as many tensors as one epoch: the student's variables only.
+    expect(tf.memory().numTensors).toBe(afterShort);
+    expect(afterShort).toBeGreaterThan(before);
+    long.student.dispose();
+    expect(tf.memory().numTensors).toBeLessThanOrEqual(before);
+  });
+
   test('cross-view pairing (DINO objective with prototypes) trains on two views and learns', async () => {
     const two = withViews([syntheticArrays(128, 1), syntheticArrays(128, 2)]);
     const dir = tmp();

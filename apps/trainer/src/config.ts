@@ -342,6 +342,15 @@ export function buildTrainConfig(flags: TrainFlags): TrainConfig {
     const { minSteps: _dropped, ...optim } = optimOf(preset);
     preset = { ...preset, optim };
   }
+  // Likewise the preset's length weights belong to the preset's lengths: a config file or flag that
+  // sets objective.lengths without objective.weights gets equal weights.
+  const objectiveOf = (x: Record<string, unknown>) => (x.objective ?? {}) as Record<string, unknown>;
+  const lengthsGiven = objectiveOf(file).lengths !== undefined || objectiveOf(o).lengths !== undefined;
+  const weightsGiven = objectiveOf(file).weights !== undefined || objectiveOf(o).weights !== undefined;
+  if (lengthsGiven && !weightsGiven && 'weights' in objectiveOf(preset)) {
+    const { weights: _dropped, ...objective } = objectiveOf(preset);
+    preset = { ...preset, objective };
+  }
   return resolveTrainConfig(
     merge(merge(preset, file), o),
     flags.config ? `config (${flags.config} + flags)` : 'config',

@@ -126,6 +126,21 @@ describe('config', () => {
     expect(regularizerActive({ infoMaxWeight: 1e-3 })).toBe(true);
   });
 
+  test("the cpu preset's length weights go with its lengths: lengths from a flag or a config file get equal weights unless weights are given too", () => {
+    expect(buildTrainConfig({ preset: 'cpu' }).objective.weights).toEqual([0.4, 0.2, 0.2, 0.2]);
+    const short = buildTrainConfig({ set: ['objective.lengths=[1,2]', 'eval.lengths=[1,2]'] });
+    expect(short.objective.lengths).toEqual([1, 2]);
+    expect(short.objective.weights).toBeUndefined();
+    const dir = mkdtempSync(join(tmpdir(), 'symseq-weights-'));
+    writeFileSync(join(dir, 'c.json'), JSON.stringify({ objective: { lengths: [1, 4] } }));
+    expect(buildTrainConfig({ config: join(dir, 'c.json') }).objective.weights).toBeUndefined();
+    const both = buildTrainConfig({ set: ['objective.lengths=[1,2]', 'objective.weights=[0.7,0.3]'] });
+    expect(both.objective.weights).toEqual([0.7, 0.3]);
+    expect(() => buildTrainConfig({ set: ['objective.weights=[1,1]'] })).toThrow(
+      /objective\.weights: .*one weight per length/,
+    );
+  });
+
   test('objective.contrast.exactFirstSymbol: refused with a vector discretizer or without length 1, named by its path', () => {
     const on = 'objective.contrast.exactFirstSymbol=true';
     const vq = 'student.discretizer={"kind":"vq","codeDim":32}';

@@ -8,7 +8,7 @@ import {
 } from '@symseq/loss';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { expectClose, type HostJson, toTensor } from './helpers';
+import { expectClose, finiteDifferences, type HostJson, toTensor } from './helpers';
 
 interface SingleCase {
   temperature: number;
@@ -95,22 +95,10 @@ describe('contrastiveFeatureLoss (symmetric in-batch InfoNCE)', () => {
   it('the gradient matches central finite differences of the loss', () => {
     const c = fixture.tau05;
     const t = toTensor(c.teacher);
-    const base = Float32Array.from(c.student.data);
-    const loss = (x: Float32Array) =>
-      tf.tidy(
-        () =>
-          contrastiveFeatureLoss(tf.tensor2d(x, c.student.shape as [number, number]), t, 0.5).dataSync()[0],
-      );
+    const loss = (a: tf.Tensor) => contrastiveFeatureLoss(a, t, 0.5);
     const s = toTensor(c.student);
-    const g = tf.grad((a: tf.Tensor) => contrastiveFeatureLoss(a, t, 0.5))(s);
-    const h = 3e-3;
-    const fd = Array.from(base, (_, i) => {
-      const up = base.slice();
-      const down = base.slice();
-      up[i] += h;
-      down[i] -= h;
-      return (loss(up) - loss(down)) / (2 * h);
-    });
+    const g = tf.grad(loss)(s);
+    const fd = finiteDifferences(loss, Float32Array.from(c.student.data), c.student.shape, 3e-3);
     expectClose(g.dataSync(), fd, 5e-4, 1e-2);
     tf.dispose([s, t, g]);
   });
@@ -287,20 +275,10 @@ describe('expectedFirstSymbolContrast (length 1 as an expectation over symbol 1)
     const c = fixture.expectedFirstTau05;
     const e = toTensor(c.symbolProjections);
     const t = toTensor(c.teacher);
-    const shape = c.logits.shape as [number, number];
-    const base = Float32Array.from(c.logits.data);
-    const loss = (x: Float32Array) =>
-      tf.tidy(() => expectedFirstSymbolContrast(e, tf.softmax(tf.tensor2d(x, shape)), t, 0.5).dataSync()[0]);
+    const loss = (a: tf.Tensor) => expectedFirstSymbolContrast(e, tf.softmax(a), t, 0.5);
     const lg = toTensor(c.logits);
-    const g = tf.grad((a: tf.Tensor) => expectedFirstSymbolContrast(e, tf.softmax(a), t, 0.5))(lg);
-    const h = 3e-3;
-    const fd = Array.from(base, (_, i) => {
-      const up = base.slice();
-      const down = base.slice();
-      up[i] += h;
-      down[i] -= h;
-      return (loss(up) - loss(down)) / (2 * h);
-    });
+    const g = tf.grad(loss)(lg);
+    const fd = finiteDifferences(loss, Float32Array.from(c.logits.data), c.logits.shape, 3e-3);
     expectClose(g.dataSync(), fd, 5e-4, 1e-2);
     tf.dispose([e, t, lg, g]);
   });

@@ -108,3 +108,22 @@ export const expectClose = (
     rtol,
     atol,
   );
+
+/** Central finite differences of `f` at `x` (shape `shape`), each evaluated through tfjs. */
+export function finiteDifferences(
+  f: (x: tf.Tensor) => tf.Scalar,
+  x: Float32Array,
+  shape: number[],
+  h: number,
+): Float32Array {
+  const g = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const at = (d: number) => {
+      const y = Float32Array.from(x);
+      y[i] += d;
+      return tf.tidy(() => f(tf.tensor(y, shape)).dataSync()[0]);
+    };
+    g[i] = (at(h) - at(-h)) / (2 * h);
+  }
+  return g;
+}

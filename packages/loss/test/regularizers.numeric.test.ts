@@ -2,7 +2,7 @@ import { infoMaxLoss, SymbolRegularizer, symbolEntropies, usageLoss } from '@sym
 import { Rng } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { expectClose, loadFixture, toTensor } from './helpers';
+import { expectClose, finiteDifferences, loadFixture, toTensor } from './helpers';
 
 const fixture = loadFixture();
 const LN2 = Math.log(2);
@@ -11,25 +11,6 @@ function scalarOf(t: tf.Scalar): number {
   const v = t.dataSync()[0];
   t.dispose();
   return v;
-}
-
-/** Central finite differences of `f` at `x` (shape `shape`), each evaluated through tfjs. */
-function finiteDifferences(
-  f: (x: tf.Tensor) => tf.Scalar,
-  x: Float32Array,
-  shape: number[],
-  h: number,
-): Float32Array {
-  const g = new Float32Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const at = (d: number) => {
-      const y = Float32Array.from(x);
-      y[i] += d;
-      return tf.tidy(() => f(tf.tensor(y, shape)).dataSync()[0]);
-    };
-    g[i] = (at(h) - at(-h)) / (2 * h);
-  }
-  return g;
 }
 
 describe('symbol regularisers: hand-computed values', () => {

@@ -333,28 +333,33 @@ export function buildTrainConfig(flags: TrainFlags): TrainConfig {
   if (flags.maxSteps !== undefined) setDotted(o, `optim.maxSteps=${flags.maxSteps}`);
   if (flags.strict) setDotted(o, 'data.strict=true');
   for (const s of flags.set ?? []) setDotted(o, s);
-  // The preset's step floor belongs to the preset's epochs: a config file or flag that sets
-  // optim.epochs means exactly that many, unless it sets optim.minSteps too.
-  const optimOf = (x: Record<string, unknown>) => (x.optim ?? {}) as Record<string, unknown>;
-  const epochsGiven = optimOf(file).epochs !== undefined || optimOf(o).epochs !== undefined;
-  const floorGiven = optimOf(file).minSteps !== undefined || optimOf(o).minSteps !== undefined;
-  if (epochsGiven && !floorGiven && 'minSteps' in optimOf(preset)) {
-    const { minSteps: _dropped, ...optim } = optimOf(preset);
-    preset = { ...preset, optim };
-  }
-  // Likewise the preset's length weights belong to the preset's lengths: a config file or flag that
+  // Preset values chosen for another preset value go with it: a config file or flag that sets
+  // optim.epochs means exactly that many (no step floor), unless it sets optim.minSteps too; one that
   // sets objective.lengths without objective.weights gets equal weights.
-  const objectiveOf = (x: Record<string, unknown>) => (x.objective ?? {}) as Record<string, unknown>;
-  const lengthsGiven = objectiveOf(file).lengths !== undefined || objectiveOf(o).lengths !== undefined;
-  const weightsGiven = objectiveOf(file).weights !== undefined || objectiveOf(o).weights !== undefined;
-  if (lengthsGiven && !weightsGiven && 'weights' in objectiveOf(preset)) {
-    const { weights: _dropped, ...objective } = objectiveOf(preset);
-    preset = { ...preset, objective };
-  }
+  preset = dropCompanion(preset, [file, o], 'optim', 'epochs', 'minSteps');
+  preset = dropCompanion(preset, [file, o], 'objective', 'lengths', 'weights');
   return resolveTrainConfig(
     merge(merge(preset, file), o),
     flags.config ? `config (${flags.config} + flags)` : 'config',
   );
+}
+
+/**
+ * The preset without `section.companion` when one of `overrides` sets `section.key` but none sets
+ * `section.companion` (the companion was chosen for the preset's own `key`).
+ */
+function dropCompanion(
+  preset: Record<string, unknown>,
+  overrides: Record<string, unknown>[],
+  section: string,
+  key: string,
+  companion: string,
+): Record<string, unknown> {
+  const of = (x: Record<string, unknown>) => (x[section] ?? {}) as Record<string, unknown>;
+  const given = (k: string) => overrides.some((x) => of(x)[k] !== undefined);
+  if (!given(key) || given(companion) || !(companion in of(preset))) return preset;
+  const { [companion]: _dropped, ...rest } = of(preset);
+  return { ...preset, [section]: rest };
 }
 
 const isUrl = (p: string) => /^https?:\/\//.test(p);

@@ -22,10 +22,19 @@ import torch
 import torch.nn.functional as F
 
 MODEL_DIR = "/work/shared/models/mobilenet_v1_0.75_224"
-PIXELS = {
-    "train": "/work/main/.cache/symseq/pixels/pixels-b7a74a7a3ad35f1f7b98",
-    "test": "/work/main/.cache/symseq/pixels/pixels-2e82641c1a85af079b15",
-}
+PIXEL_DIR = "/work/main/.cache/symseq/pixels"
+
+
+def pixel_cache(split):
+    """The trainer's decoded-pixel cache of a CIFAR-10 split (its file name is a hash of the source):
+    the one whose count is 50,000 (train) or 10,000 (test)."""
+    want = {"train": 50000, "test": 10000}[split]
+    for name in sorted(os.listdir(PIXEL_DIR)):
+        if name.endswith(".json") and json.load(open(os.path.join(PIXEL_DIR, name)))["count"] == want:
+            return os.path.join(PIXEL_DIR, name[:-5])
+    raise FileNotFoundError(f"{PIXEL_DIR}: no pixel cache with {want} images; run `symseq features` first")
+
+
 OUT_DIR = "/work/main/.cache/research"
 
 
@@ -111,7 +120,7 @@ class MobileNetTorch:
 
 
 def load_pixels(split):
-    base = PIXELS[split]
+    base = pixel_cache(split)
     meta = json.load(open(base + ".json"))
     n, h, w = meta["count"], meta["height"], meta["width"]
     px = np.fromfile(base + ".bin", np.uint8)

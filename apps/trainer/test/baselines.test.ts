@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { BASELINE_GROUPS, baselineRows, baselineRowsInWorkers, baselineSeries } from '../src/baselines';
-import { encodeAll, evaluateRun } from '../src/evaluation';
+import { encodeAll, evaluate, evaluateRun, PARALLEL_BASELINES_MIN_IMAGES } from '../src/evaluation';
 import { trainingFactsOf } from '../src/report';
 import { train } from '../src/train';
 import { syntheticFeatures, tinyConfig } from './helpers';
@@ -63,6 +63,21 @@ describe('the run report', () => {
     const testSet = syntheticFeatures(32, 5);
     const run = await train(config, data, { quiet: true, log: () => {} });
     const { result } = await evaluateRun(dir, config, run.student, data, testSet, facts, { quiet: true });
+    // The teacher ceiling evaluate() measures itself (bank in its own shuffled order) is the baselines'
+    // teacher row, which the parallel evaluation takes instead of a second pass; a given one is taken as is.
+    const own = await evaluate(run.student, data, testSet, { lengths: [1], k: 5, T: 0.07, quiet: true });
+    const teacherRow = result.extra.find((r) => r.method === 'teacher pooled features');
+    expect([own.teacher.top1, own.teacher.top5]).toEqual([teacherRow?.top1, teacherRow?.top5]);
+    expect(result.teacher).toEqual(own.teacher);
+    const given = { top1: 12.5, top5: 50 };
+    const reused = await evaluate(run.student, data, testSet, {
+      lengths: [1],
+      k: 5,
+      T: 0.07,
+      quiet: true,
+      teacher: Promise.resolve(given),
+    });
+    expect(reused.teacher).toEqual(given);
     // Distinct symbols per test sequence, counted here from the student's own symbols.
     const enc = await encodeAll(run.student, testSet, [4], { quiet: true });
     run.student.dispose();
@@ -101,6 +116,20 @@ describe('the run report', () => {
     const svg = readFileSync(join(dir, 'accuracy.svg'), 'utf8');
     expect(svg).toContain('>residual k-means<');
     expect(svg).toContain('>product quantization<');
+  });
+
+  test('with the baselines in workers (4,096 images and more), the teacher ceiling is their teacher row', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'symseq-baselines-'));
+    const config = tinyConfig(dir, { optim: { epochs: 1 } });
+    const run = await train(config, syntheticFeatures(64), { quiet: true, log: () => {} });
+    const big = syntheticFeatures(PARALLEL_BASELINES_MIN_IMAGES, 3);
+    const testSet = syntheticFeatures(256, 4);
+    const { result } = await evaluateRun(dir, config, run.student, big, testSet, facts, { quiet: true });
+    const own = await evaluate(run.student, big, testSet, { lengths: [1], k: 5, T: 0.07, quiet: true });
+    run.student.dispose();
+    const row = result.extra.find((r) => r.method === 'teacher pooled features');
+    expect(result.teacher).toEqual({ top1: row?.top1, top5: row?.top5 });
+    expect(result.teacher).toEqual(own.teacher);
   });
 
   test('trainingFactsOf: the training line of an earlier report.json; none (and a warning) for a broken one', () => {

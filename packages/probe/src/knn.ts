@@ -2,6 +2,7 @@ import { l2Normalize, parseConfig } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { featureSchema, labelSchema, toFeatureTensor, toLabels } from './inputs';
+import { bankDim, blockSimilarities, disposeBank, type SearchBank, searchBank } from './search-bank';
 import { type KnnResult, ranges, VoteTally } from './weighted-vote';
 
 /** k, T and predictions: the options every k-NN probe shares. */
@@ -55,24 +56,32 @@ export async function knnClassify(input: KnnInput): Promise<KnnResult> {
   const testLabels = toLabels(cfg.testLabels, 'knnClassify testLabels', cfg.numClasses);
   checkSizes(trainLabels.length, testLabels.length, cfg.k, 'knnClassify');
 
-  const bankChunks = ranges(trainLabels.length, cfg.bankChunkSize);
-  const { bankRows, queries } = tf.tidy(() => {
-    const train = toFeatureTensor(cfg.trainFeatures, trainLabels.length, 'knnClassify trainFeatures');
-    const test = toFeatureTensor(cfg.testFeatures, testLabels.length, 'knnClassify testFeatures');
-    if (train.shape[1] !== test.shape[1]) {
-      throw new Error(
-        `knnClassify: testFeatures have ${test.shape[1]} dimensions, trainFeatures have ${train.shape[1]}`,
-      );
-    }
-    const bank = l2Normalize(train);
-    const rows =
-      bankChunks.length === 1 ? [bank] : bankChunks.map(([s, e]) => tf.slice(bank, [s, 0], [e - s, -1]));
-    return { bankRows: rows, queries: l2Normalize(test) };
-  });
+  const bank = searchBank(
+    cfg.trainFeatures,
+    trainLabels.length,
+    'knnClassify trainFeatures',
+    cfg.bankChunkSize,
+  );
+  let queries: tf.Tensor2D;
+  try {
+    queries = tf.tidy(() => {
+      const test = toFeatureTensor(cfg.testFeatures, testLabels.length, 'knnClassify testFeatures');
+      const dim = bankDim(bank);
+      if (test.shape[1] !== dim) {
+        throw new Error(
+          `knnClassify: testFeatures have ${test.shape[1]} dimensions, trainFeatures have ${dim}`,
+        );
+      }
+      return l2Normalize(test) as tf.Tensor2D;
+    });
+  } catch (e) {
+    disposeBank(bank);
+    throw e;
+  }
   const tally = new VoteTally(trainLabels, testLabels, cfg);
   try {
     for (const [qs, qe] of ranges(testLabels.length, cfg.chunkSize)) {
-      const { values, neighbours } = await nearest(bankRows, bankChunks, queries, qs, qe, cfg.k);
+      const { values, neighbours } = await nearest(bank, queries, qs, qe, cfg.k);
       for (let r = 0; r < qe - qs; r++) {
         tally.add(
           qs + r,
@@ -83,7 +92,7 @@ export async function knnClassify(input: KnnInput): Promise<KnnResult> {
     }
   } finally {
     queries.dispose();
-    for (const b of bankRows) b.dispose();
+    disposeBank(bank);
   }
   return tally.result();
 }
@@ -94,29 +103,30 @@ export async function knnClassify(input: KnnInput): Promise<KnnResult> {
  * rule still means lower training index; a second tf.topk picks the final k.
  */
 export async function nearest(
-  bankRows: tf.Tensor2D[],
-  bankChunks: Array<[number, number]>,
+  bank: SearchBank,
   queries: tf.Tensor2D,
   qs: number,
   qe: number,
   k: number,
 ): Promise<{ values: Float32Array; neighbours: Int32Array }> {
   const rows = qe - qs;
+  const { blocks } = bank;
   const qT = tf.tidy(() => tf.transpose(tf.slice(queries, [qs, 0], [rows, -1])));
+  // Bank rows @ transposed queries, then a transpose of the small block: on wasm, queries @ bankᵀ
+  // with a 50,000-wide bankᵀ was measured ~2.5× slower (256 queries, D 768).
+  const distinctSims = bank.distinct ? (tf.matMul(bank.distinct.rows, qT) as tf.Tensor2D) : undefined;
   const blockValues: tf.Tensor[] = [];
   const blockIndices: tf.Tensor[] = [];
   const widths: number[] = [];
   try {
-    for (let c = 0; c < bankRows.length; c++) {
-      const kc = Math.min(k, bankChunks[c][1] - bankChunks[c][0]);
-      // Bank rows @ transposed queries, then a transpose of the small block: on wasm, queries @ bankᵀ
-      // with a 50,000-wide bankᵀ was measured ~2.5× slower (256 queries, D 768).
-      const r = tf.tidy(() => tf.topk(tf.transpose(tf.matMul(bankRows[c], qT)), kc, true));
+    for (let c = 0; c < blocks.length; c++) {
+      const kc = Math.min(k, blocks[c][1] - blocks[c][0]);
+      const r = tf.tidy(() => tf.topk(tf.transpose(blockSimilarities(bank, c, qT, distinctSims)), kc, true));
       blockValues.push(r.values);
       blockIndices.push(r.indices);
       widths.push(kc);
     }
-    if (bankRows.length === 1) {
+    if (blocks.length === 1) {
       const [values, idx] = await Promise.all([blockValues[0].data(), blockIndices[0].data()]);
       return { values: values as Float32Array, neighbours: idx as Int32Array };
     }
@@ -135,12 +145,13 @@ export async function nearest(
         let c = 0;
         while (c + 1 < widths.length && p >= starts[c + 1]) c++;
         p -= starts[c];
-        neighbours[r * k + j] = bankChunks[c][0] + idx[c][r * widths[c] + p];
+        neighbours[r * k + j] = blocks[c][0] + idx[c][r * widths[c] + p];
       }
     }
     return { values: values as Float32Array, neighbours };
   } finally {
     qT.dispose();
+    distinctSims?.dispose();
     tf.dispose([...blockValues, ...blockIndices]);
   }
 }

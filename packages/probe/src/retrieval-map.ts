@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { featureSchema, labelSchema, toFeatureTensor, toLabels } from './inputs';
 import { nearest, voteOptionsSchema } from './knn';
+import { bankDim, disposeBank, searchBank } from './search-bank';
 import { type KnnResult, ranges, VoteTally } from './weighted-vote';
 
 const retrievalInputSchema = z
@@ -72,21 +73,23 @@ export async function retrievalMap(input: RetrievalInput): Promise<RetrievalResu
   checkPermutation(order, n);
   // The database in tie order: tf.topk keeps the lower position among equal values (knn.ts `nearest`).
   const rankedLabels = Int32Array.from(order, (i) => databaseLabels[i]);
-  const bankChunks = ranges(n, cfg.bankChunkSize);
-  const { bankRows, queries } = tf.tidy(() => {
-    const db = toFeatureTensor(cfg.databaseFeatures, n, 'retrievalMap databaseFeatures');
-    const q = toFeatureTensor(cfg.queryFeatures, queryLabels.length, 'retrievalMap queryFeatures');
-    if (db.shape[1] !== q.shape[1]) {
-      throw new Error(
-        `retrievalMap: queryFeatures have ${q.shape[1]} dimensions, databaseFeatures have ${db.shape[1]}`,
-      );
-    }
-    const bank = l2Normalize(tf.gather(db, order));
-    return {
-      bankRows: bankChunks.map(([s, e]) => tf.slice(bank, [s, 0], [e - s, -1])),
-      queries: l2Normalize(q),
-    };
-  });
+  const bank = searchBank(cfg.databaseFeatures, n, 'retrievalMap databaseFeatures', cfg.bankChunkSize, order);
+  let queries: tf.Tensor2D;
+  try {
+    queries = tf.tidy(() => {
+      const q = toFeatureTensor(cfg.queryFeatures, queryLabels.length, 'retrievalMap queryFeatures');
+      const dim = bankDim(bank);
+      if (q.shape[1] !== dim) {
+        throw new Error(
+          `retrievalMap: queryFeatures have ${q.shape[1]} dimensions, databaseFeatures have ${dim}`,
+        );
+      }
+      return l2Normalize(q) as tf.Tensor2D;
+    });
+  } catch (e) {
+    disposeBank(bank);
+    throw e;
+  }
   const tally = cfg.knn
     ? new VoteTally(
         rankedLabels,
@@ -97,7 +100,7 @@ export async function retrievalMap(input: RetrievalInput): Promise<RetrievalResu
   let sum = 0;
   try {
     for (const [qs, qe] of ranges(queryLabels.length, cfg.chunkSize)) {
-      const { values, neighbours } = await nearest(bankRows, bankChunks, queries, qs, qe, depth);
+      const { values, neighbours } = await nearest(bank, queries, qs, qe, depth);
       for (let r = 0; r < qe - qs; r++) {
         const at = r * depth;
         if (tally && cfg.knn) {
@@ -118,7 +121,7 @@ export async function retrievalMap(input: RetrievalInput): Promise<RetrievalResu
     }
   } finally {
     queries.dispose();
-    tf.dispose(bankRows);
+    disposeBank(bank);
   }
   const result: RetrievalResult = {
     mAP: (100 * sum) / queryLabels.length,

@@ -2,7 +2,7 @@ import { l2Normalize, parseConfig } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { featureSchema, labelSchema, toFeatureTensor, toLabels } from './inputs';
-import { bankDim, blockSimilarities, disposeBank, type SearchBank, searchBank } from './search-bank';
+import { bankDim, disposeBank, nearestDistinct, type SearchBank, searchBank } from './search-bank';
 import { type KnnResult, ranges, VoteTally } from './weighted-vote';
 
 /** k, T and predictions: the options every k-NN probe shares. */
@@ -111,17 +111,25 @@ export async function nearest(
 ): Promise<{ values: Float32Array; neighbours: Int32Array }> {
   const rows = qe - qs;
   const { blocks } = bank;
-  const qT = tf.tidy(() => tf.transpose(tf.slice(queries, [qs, 0], [rows, -1])));
+  const qT = tf.tidy(() => tf.transpose(tf.slice(queries, [qs, 0], [rows, -1]))) as tf.Tensor2D;
+  if (bank.distinct) {
+    try {
+      return await nearestDistinct(bank.distinct, qT, k);
+    } finally {
+      qT.dispose();
+    }
+  }
   // Bank rows @ transposed queries, then a transpose of the small block: on wasm, queries @ bankᵀ
   // with a 50,000-wide bankᵀ was measured ~2.5× slower (256 queries, D 768).
-  const distinctSims = bank.distinct ? (tf.matMul(bank.distinct.rows, qT) as tf.Tensor2D) : undefined;
   const blockValues: tf.Tensor[] = [];
   const blockIndices: tf.Tensor[] = [];
   const widths: number[] = [];
   try {
     for (let c = 0; c < blocks.length; c++) {
       const kc = Math.min(k, blocks[c][1] - blocks[c][0]);
-      const r = tf.tidy(() => tf.topk(tf.transpose(blockSimilarities(bank, c, qT, distinctSims)), kc, true));
+      const r = tf.tidy(() =>
+        tf.topk(tf.transpose(tf.matMul((bank.rows as tf.Tensor2D[])[c], qT)), kc, true),
+      );
       blockValues.push(r.values);
       blockIndices.push(r.indices);
       widths.push(kc);
@@ -151,7 +159,6 @@ export async function nearest(
     return { values: values as Float32Array, neighbours };
   } finally {
     qT.dispose();
-    distinctSims?.dispose();
     tf.dispose([...blockValues, ...blockIndices]);
   }
 }

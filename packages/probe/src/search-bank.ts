@@ -7,17 +7,18 @@ import { ranges } from './weighted-vote';
  * The database a k-NN or retrieval pass searches: L2-normalised rows in blocks of `bankChunkSize`.
  * When many rows are copies of one another — the decoded embeddings of short discrete codes: 128
  * distinct rows among 50,000 at one symbol of 128 — it keeps the distinct rows once and, per block, the
- * map from bank row to distinct row; a block's similarities are then gathered from one small matMul
- * instead of computed row by row. The values are the same (each is the dot product of the same two
- * vectors), so the ranking and its tie order are unchanged.
+ * bank rows of each; a query's neighbours are then read off its similarities to the distinct rows
+ * (one small matMul and top-k) instead of a similarity per bank row. The values are the same (each is
+ * the dot product of the same two vectors), and the walk keeps tf.topk's order (similarity, then bank
+ * position), so the ranking and its tie order are unchanged.
  */
 export interface SearchBank {
   /** [start, end) bank rows of each block. */
   blocks: Array<[number, number]>;
   /** The normalised rows of each block (dense bank). */
   rows?: tf.Tensor2D[];
-  /** Distinct normalised rows [U, D] and, per block, each row's index among them. */
-  distinct?: { rows: tf.Tensor2D; of: tf.Tensor1D[] };
+  /** Distinct normalised rows [U, D] and, per distinct row, its bank rows in ascending order. */
+  distinct?: { rows: tf.Tensor2D; members: Int32Array[] };
 }
 
 /** Below this share of distinct rows the bank is searched through its distinct rows. */
@@ -42,8 +43,7 @@ export function searchBank(
     const t = toFeatureTensor(x, n, what);
     if (repeats) {
       const rows = l2Normalize(tf.gather(t, repeats.first)) as tf.Tensor2D;
-      const of = blocks.map(([s, e]) => tf.tensor1d(repeats.index.subarray(s, e), 'int32'));
-      return { blocks, distinct: { rows, of } };
+      return { blocks, distinct: { rows, members: membersOf(repeats.index, repeats.first.length) } };
     }
     const bank = l2Normalize(order ? tf.gather(t, order) : t) as tf.Tensor2D;
     const rows =
@@ -61,21 +61,7 @@ export function bankDim(bank: SearchBank): number {
 
 export function disposeBank(bank: SearchBank): void {
   if (bank.rows) tf.dispose(bank.rows);
-  if (bank.distinct) tf.dispose([bank.distinct.rows, ...bank.distinct.of]);
-}
-
-/** Bank rows @ transposed queries of one block, [block rows, queries]. `distinctSims`: distinct rows @ qT. */
-export function blockSimilarities(
-  bank: SearchBank,
-  c: number,
-  qT: tf.Tensor2D,
-  distinctSims?: tf.Tensor2D,
-): tf.Tensor2D {
-  if (bank.distinct) {
-    if (!distinctSims) throw new Error('blockSimilarities: a bank of distinct rows needs their similarities');
-    return tf.gather(distinctSims, bank.distinct.of[c]) as tf.Tensor2D;
-  }
-  return tf.matMul((bank.rows as tf.Tensor2D[])[c], qT);
+  if (bank.distinct) bank.distinct.rows.dispose();
 }
 
 /**
@@ -125,4 +111,84 @@ export function distinctRows(
     index[i] = u;
   }
   return { index, first: Int32Array.from(first) };
+}
+
+/** Bank rows of each distinct row, ascending: the inverse of `index`. */
+function membersOf(index: Int32Array, u: number): Int32Array[] {
+  const counts = new Int32Array(u);
+  for (const v of index) counts[v]++;
+  const members = Array.from(counts, (c) => new Int32Array(c));
+  const fill = new Int32Array(u);
+  for (let i = 0; i < index.length; i++) members[index[i]][fill[index[i]]++] = i;
+  return members;
+}
+
+/**
+ * Top-k of a bank of distinct rows, without expanding the similarities to every bank row: the top
+ * min(U, k) distinct rows of each query (tf.topk), then their bank rows in order of similarity and,
+ * among equal similarities, of bank position — the order tf.topk gives on the expanded row. If a
+ * query's walk reaches the last distinct row fetched while more exist (a later one could tie with
+ * it), the block is fetched again with all U. `values`/`neighbours` as in knn.ts `nearest`.
+ */
+export async function nearestDistinct(
+  distinct: NonNullable<SearchBank['distinct']>,
+  qT: tf.Tensor2D,
+  k: number,
+): Promise<{ values: Float32Array; neighbours: Int32Array }> {
+  const u = distinct.rows.shape[0];
+  const rows = qT.shape[1];
+  const sims = tf.matMul(distinct.rows, qT);
+  try {
+    for (let ku = Math.min(u, k); ; ku = u) {
+      const top = tf.tidy(() => tf.topk(tf.transpose(sims), ku, true));
+      const [tv, ti] = (await Promise.all([top.values.data(), top.indices.data()])) as [
+        Float32Array,
+        Int32Array,
+      ];
+      tf.dispose([top.values, top.indices]);
+      const out = walkGroups(distinct.members, tv, ti, rows, ku, k, ku < u);
+      if (out) return out;
+    }
+  } finally {
+    sims.dispose();
+  }
+}
+
+/** The k nearest bank rows per query from its top `ku` distinct rows; undefined if `mayMiss` and a walk needed the last one. */
+function walkGroups(
+  members: Int32Array[],
+  tv: Float32Array,
+  ti: Int32Array,
+  rows: number,
+  ku: number,
+  k: number,
+  mayMiss: boolean,
+): { values: Float32Array; neighbours: Int32Array } | undefined {
+  const values = new Float32Array(rows * k);
+  const neighbours = new Int32Array(rows * k);
+  for (let r = 0; r < rows; r++) {
+    let filled = 0;
+    for (let g = 0; g < ku && filled < k; ) {
+      // distinct rows g..h-1 share one similarity: their bank rows merge by position
+      const v = tv[r * ku + g];
+      let h = g + 1;
+      while (h < ku && tv[r * ku + h] === v) h++;
+      if (h === ku && mayMiss) return undefined;
+      const lists = [];
+      for (let j = g; j < h; j++) lists.push(members[ti[r * ku + j]]);
+      const at = new Int32Array(lists.length);
+      while (filled < k) {
+        let best = -1;
+        for (let j = 0; j < lists.length; j++) {
+          if (at[j] < lists[j].length && (best < 0 || lists[j][at[j]] < lists[best][at[best]])) best = j;
+        }
+        if (best < 0) break;
+        values[r * k + filled] = v;
+        neighbours[r * k + filled] = lists[best][at[best]++];
+        filled++;
+      }
+      g = h;
+    }
+  }
+  return { values, neighbours };
 }

@@ -129,6 +129,53 @@ describe('searching through distinct rows gives the dense search', () => {
     expect(r.top1).toBe(100);
   });
 
+  /** retrievalMap on the bank as a Float32Array (distinct rows) and as a tensor (dense), R = k = depth. */
+  async function bothWays(bank: Float32Array, labels: Int32Array, q: Float32Array, depth: number) {
+    const d = bank.length / labels.length;
+    const opts = {
+      databaseLabels: labels,
+      queryFeatures: q,
+      queryLabels: new Int32Array(q.length / d),
+      R: depth,
+      tieOrder: Int32Array.from(labels, (_, i) => i),
+      knn: { k: depth, T: 0.07, numClasses: 3, returnPredictions: true },
+    };
+    const dense = tf.tensor2d(bank, [labels.length, d]);
+    const slow = await retrievalMap({ ...opts, databaseFeatures: dense });
+    dense.dispose();
+    return { fast: await retrievalMap({ ...opts, databaseFeatures: bank }), slow };
+  }
+
+  it('distinct rows with equal similarity merge their bank rows by position', async () => {
+    // rows a = (1, 0) and b = (0, 1) alternate; the query (1, 1) is equally close to both, so the
+    // ranking is bank order a b a b …, labels 0 1 0 1 …: AP@3 = (1 + 2/3) / 2, not 1 (a's rows first).
+    const bank = Float32Array.from({ length: 20 }, (_, j) => ((j >> 1) % 2 === j % 2 ? 1 : 0));
+    const labels = Int32Array.from({ length: 10 }, (_, i) => i % 2);
+    const { fast, slow } = await bothWays(bank, labels, Float32Array.from([1, 1]), 3);
+    expect(fast.mAP).toBeCloseTo((100 * (1 + 2 / 3)) / 2, 4);
+    expect(fast.mAP).toBe(slow.mAP);
+    expect(Array.from(fast.knn?.predictions ?? [])).toEqual(Array.from(slow.knn?.predictions ?? []));
+  });
+
+  it('fetches all distinct rows when the first k are single rows and more exist', async () => {
+    // 3 single rows near the query and one row copied 5 times (4 distinct of 8): the top 3 distinct
+    // rows are the singles, so the walk reaches the last fetched one and has to look further.
+    const rows = [
+      [1, 0.1],
+      [1, 0.2],
+      [1, 0.3],
+      [0, 1],
+    ];
+    const at = [3, 0, 3, 1, 3, 3, 2, 3];
+    const bank = Float32Array.from(at.flatMap((r) => rows[r]));
+    const labels = Int32Array.from(at, (r) => (r === 3 ? 2 : r));
+    for (const depth of [3, 4, 6]) {
+      const { fast, slow } = await bothWays(bank, labels, Float32Array.from([1, 0.15]), depth);
+      expect(fast.mAP, `depth ${depth}`).toBe(slow.mAP);
+      expect(fast.knn?.top1, `depth ${depth}`).toBe(slow.knn?.top1);
+    }
+  });
+
   it('leaves no tensors behind, and frees the bank when the queries are refused', async () => {
     const { bank, labels, q, qLabels } = repeatedBank(7, 600, 10, 8, 50);
     const before = tf.memory().numTensors;

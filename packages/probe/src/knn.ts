@@ -1,8 +1,8 @@
-import { l2Normalize, parseConfig } from '@symseq/nn';
+import { parseConfig } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { featureSchema, labelSchema, toFeatureTensor, toLabels } from './inputs';
-import { bankDim, disposeBank, nearestDistinct, type SearchBank, searchBank } from './search-bank';
+import { featureSchema, labelSchema, toLabels } from './inputs';
+import { bankAndQueries, disposeBank, nearestDistinct, type SearchBank } from './search-bank';
 import { type KnnResult, ranges, VoteTally } from './weighted-vote';
 
 /** k, T and predictions: the options every k-NN probe shares. */
@@ -56,28 +56,12 @@ export async function knnClassify(input: KnnInput): Promise<KnnResult> {
   const testLabels = toLabels(cfg.testLabels, 'knnClassify testLabels', cfg.numClasses);
   checkSizes(trainLabels.length, testLabels.length, cfg.k, 'knnClassify');
 
-  const bank = searchBank(
-    cfg.trainFeatures,
-    trainLabels.length,
-    'knnClassify trainFeatures',
+  const { bank, queries } = bankAndQueries(
+    { x: cfg.trainFeatures, n: trainLabels.length, name: 'trainFeatures' },
+    { x: cfg.testFeatures, n: testLabels.length, name: 'testFeatures' },
+    'knnClassify',
     cfg.bankChunkSize,
   );
-  let queries: tf.Tensor2D;
-  try {
-    queries = tf.tidy(() => {
-      const test = toFeatureTensor(cfg.testFeatures, testLabels.length, 'knnClassify testFeatures');
-      const dim = bankDim(bank);
-      if (test.shape[1] !== dim) {
-        throw new Error(
-          `knnClassify: testFeatures have ${test.shape[1]} dimensions, trainFeatures have ${dim}`,
-        );
-      }
-      return l2Normalize(test) as tf.Tensor2D;
-    });
-  } catch (e) {
-    disposeBank(bank);
-    throw e;
-  }
   const tally = new VoteTally(trainLabels, testLabels, cfg);
   try {
     for (const [qs, qe] of ranges(testLabels.length, cfg.chunkSize)) {

@@ -1,9 +1,8 @@
-import { l2Normalize, parseConfig, Rng } from '@symseq/nn';
-import * as tf from '@tensorflow/tfjs-core';
+import { parseConfig, Rng } from '@symseq/nn';
 import { z } from 'zod';
-import { featureSchema, labelSchema, toFeatureTensor, toLabels } from './inputs';
+import { featureSchema, labelSchema, toLabels } from './inputs';
 import { nearest, voteOptionsSchema } from './knn';
-import { bankDim, disposeBank, searchBank } from './search-bank';
+import { bankAndQueries, disposeBank } from './search-bank';
 import { type KnnResult, ranges, VoteTally } from './weighted-vote';
 
 const retrievalInputSchema = z
@@ -73,23 +72,12 @@ export async function retrievalMap(input: RetrievalInput): Promise<RetrievalResu
   checkPermutation(order, n);
   // The database in tie order: tf.topk keeps the lower position among equal values (knn.ts `nearest`).
   const rankedLabels = Int32Array.from(order, (i) => databaseLabels[i]);
-  const bank = searchBank(cfg.databaseFeatures, n, 'retrievalMap databaseFeatures', cfg.bankChunkSize, order);
-  let queries: tf.Tensor2D;
-  try {
-    queries = tf.tidy(() => {
-      const q = toFeatureTensor(cfg.queryFeatures, queryLabels.length, 'retrievalMap queryFeatures');
-      const dim = bankDim(bank);
-      if (q.shape[1] !== dim) {
-        throw new Error(
-          `retrievalMap: queryFeatures have ${q.shape[1]} dimensions, databaseFeatures have ${dim}`,
-        );
-      }
-      return l2Normalize(q) as tf.Tensor2D;
-    });
-  } catch (e) {
-    disposeBank(bank);
-    throw e;
-  }
+  const { bank, queries } = bankAndQueries(
+    { x: cfg.databaseFeatures, n, name: 'databaseFeatures', order },
+    { x: cfg.queryFeatures, n: queryLabels.length, name: 'queryFeatures' },
+    'retrievalMap',
+    cfg.bankChunkSize,
+  );
   const tally = cfg.knn
     ? new VoteTally(
         rankedLabels,

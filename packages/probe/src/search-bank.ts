@@ -59,6 +59,33 @@ export function bankDim(bank: SearchBank): number {
   return (bank.distinct?.rows ?? (bank.rows as tf.Tensor2D[])[0]).shape[1];
 }
 
+/**
+ * The search bank of `bank` and the L2-normalised `queries` [nq, D] of one k-NN or retrieval call,
+ * checking that both have the same D. Names: the calling function and its two fields, for errors.
+ */
+export function bankAndQueries(
+  bank: { x: FeatureInput; n: number; name: string; order?: Int32Array },
+  queries: { x: FeatureInput; n: number; name: string },
+  fn: string,
+  bankChunkSize: number,
+): { bank: SearchBank; queries: tf.Tensor2D } {
+  const b = searchBank(bank.x, bank.n, `${fn} ${bank.name}`, bankChunkSize, bank.order);
+  try {
+    const q = tf.tidy(() => {
+      const t = toFeatureTensor(queries.x, queries.n, `${fn} ${queries.name}`);
+      const dim = bankDim(b);
+      if (t.shape[1] !== dim) {
+        throw new Error(`${fn}: ${queries.name} have ${t.shape[1]} dimensions, ${bank.name} have ${dim}`);
+      }
+      return l2Normalize(t) as tf.Tensor2D;
+    });
+    return { bank: b, queries: q };
+  } catch (e) {
+    disposeBank(b);
+    throw e;
+  }
+}
+
 export function disposeBank(bank: SearchBank): void {
   if (bank.rows) tf.dispose(bank.rows);
   if (bank.distinct) bank.distinct.rows.dispose();

@@ -82,8 +82,8 @@ export async function knnClassify(input: KnnInput): Promise<KnnResult> {
 }
 
 /**
- * Top-k similarities and training indices of queries `[qs, qe)`, `[rows · k]` row-major. Each bank
- * block's top-k become candidates, concatenated in bank order so that tf.topk's lower-position tie
+ * Top-k similarities and training indices of queries `[qs, qe)`, `[rows · k]` row-major. A bank of
+ * distinct rows is searched by `nearestDistinct`; in a dense one each bank block's top-k become candidates, concatenated in bank order so that tf.topk's lower-position tie
  * rule still means lower training index; a second tf.topk picks the final k.
  */
 export async function nearest(
@@ -94,7 +94,6 @@ export async function nearest(
   k: number,
 ): Promise<{ values: Float32Array; neighbours: Int32Array }> {
   const rows = qe - qs;
-  const { blocks } = bank;
   const qT = tf.tidy(() => tf.transpose(tf.slice(queries, [qs, 0], [rows, -1]))) as tf.Tensor2D;
   if (bank.distinct) {
     try {
@@ -103,6 +102,7 @@ export async function nearest(
       qT.dispose();
     }
   }
+  const { blocks } = bank;
   // Bank rows @ transposed queries, then a transpose of the small block: on wasm, queries @ bankᵀ
   // with a 50,000-wide bankᵀ was measured ~2.5× slower (256 queries, D 768).
   const blockValues: tf.Tensor[] = [];
@@ -111,9 +111,7 @@ export async function nearest(
   try {
     for (let c = 0; c < blocks.length; c++) {
       const kc = Math.min(k, blocks[c][1] - blocks[c][0]);
-      const r = tf.tidy(() =>
-        tf.topk(tf.transpose(tf.matMul((bank.rows as tf.Tensor2D[])[c], qT)), kc, true),
-      );
+      const r = tf.tidy(() => tf.topk(tf.transpose(tf.matMul(bank.rows[c], qT)), kc, true));
       blockValues.push(r.values);
       blockIndices.push(r.indices);
       widths.push(kc);

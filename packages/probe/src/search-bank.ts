@@ -4,22 +4,26 @@ import { type FeatureInput, toFeatureTensor } from './inputs';
 import { ranges } from './weighted-vote';
 
 /**
- * The database a k-NN or retrieval pass searches: L2-normalised rows in blocks of `bankChunkSize`.
- * When many rows are copies of one another — the decoded embeddings of short discrete codes: 128
- * distinct rows among 50,000 at one symbol of 128 — it keeps the distinct rows once and, per block, the
- * bank rows of each; a query's neighbours are then read off its similarities to the distinct rows
- * (one small matMul and top-k) instead of a similarity per bank row. The values are the same (each is
- * the dot product of the same two vectors), and the walk keeps tf.topk's order (similarity, then bank
- * position), so the ranking and its tie order are unchanged.
+ * The database a k-NN or retrieval pass searches. Dense: L2-normalised rows in blocks of
+ * `bankChunkSize`. Distinct: when many rows are copies of one another — the decoded embeddings of short
+ * discrete codes: 128 distinct rows among 50,000 at one symbol of 128 — the distinct rows once and, per
+ * distinct row, its bank rows; a query's neighbours are then read off its similarities to the distinct
+ * rows (one small matMul and top-k) instead of a similarity per bank row. The values are the same (each
+ * is the dot product of the same two vectors), and the walk keeps tf.topk's order (similarity, then
+ * bank position), so the ranking and its tie order are unchanged.
  */
-export interface SearchBank {
-  /** [start, end) bank rows of each block. */
-  blocks: Array<[number, number]>;
-  /** The normalised rows of each block (dense bank). */
-  rows?: tf.Tensor2D[];
-  /** Distinct normalised rows [U, D] and, per distinct row, its bank rows in ascending order. */
-  distinct?: { rows: tf.Tensor2D; members: Int32Array[] };
-}
+export type SearchBank =
+  | {
+      /** [start, end) bank rows of each block. */
+      blocks: Array<[number, number]>;
+      /** The normalised rows of each block. */
+      rows: tf.Tensor2D[];
+      distinct?: undefined;
+    }
+  | {
+      /** Distinct normalised rows [U, D] and, per distinct row, its bank rows in ascending order. */
+      distinct: { rows: tf.Tensor2D; members: Int32Array[] };
+    };
 
 /** Below this share of distinct rows the bank is searched through its distinct rows. */
 export const DISTINCT_SHARE = 0.5;
@@ -37,14 +41,21 @@ export function searchBank(
   bankChunkSize: number,
   order?: Int32Array,
 ): SearchBank {
-  const blocks = ranges(n, bankChunkSize);
   const repeats = x instanceof Float32Array && n > 0 ? distinctRows(x, n, order) : undefined;
+  if (x instanceof Float32Array && repeats) {
+    // Only the distinct rows go to the backend, gathered here from the host array.
+    const d = x.length / n;
+    const u = repeats.first.length;
+    const host = new Float32Array(u * d);
+    repeats.first.forEach((row, i) => {
+      host.set(x.subarray(row * d, (row + 1) * d), i * d);
+    });
+    const rows = tf.tidy(() => l2Normalize(toFeatureTensor(host, u, what)) as tf.Tensor2D);
+    return { distinct: { rows, members: membersOf(repeats.index, u) } };
+  }
+  const blocks = ranges(n, bankChunkSize);
   return tf.tidy(() => {
     const t = toFeatureTensor(x, n, what);
-    if (repeats) {
-      const rows = l2Normalize(tf.gather(t, repeats.first)) as tf.Tensor2D;
-      return { blocks, distinct: { rows, members: membersOf(repeats.index, repeats.first.length) } };
-    }
     const bank = l2Normalize(order ? tf.gather(t, order) : t) as tf.Tensor2D;
     const rows =
       blocks.length === 1
@@ -56,7 +67,7 @@ export function searchBank(
 
 /** Feature size D of the bank's rows. */
 export function bankDim(bank: SearchBank): number {
-  return (bank.distinct?.rows ?? (bank.rows as tf.Tensor2D[])[0]).shape[1];
+  return (bank.distinct ? bank.distinct.rows : bank.rows[0]).shape[1];
 }
 
 /**
@@ -87,8 +98,8 @@ export function bankAndQueries(
 }
 
 export function disposeBank(bank: SearchBank): void {
-  if (bank.rows) tf.dispose(bank.rows);
   if (bank.distinct) bank.distinct.rows.dispose();
+  else tf.dispose(bank.rows);
 }
 
 /**

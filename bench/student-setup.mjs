@@ -39,7 +39,15 @@ export async function useBackend(backend) {
   if (backend !== 'wasm' && backend !== 'cpu') {
     throw new Error(`--backend: expected 'wasm' or 'cpu', got ${JSON.stringify(backend)}`);
   }
-  if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+  if (backend === 'wasm') {
+    await import('@tensorflow/tfjs-backend-wasm');
+    // As selectBackend: clones and same-dtype casts share buffers. WASM_ZERO_COPY=0 keeps tfjs' copying kernels.
+    // biome-ignore lint/suspicious/noUndeclaredEnvVars: a bench switch, not an input of a turbo task
+    if (process.env.WASM_ZERO_COPY !== '0') {
+      const { installWasmZeroCopyKernels } = await import('../packages/nn/dist/index.js');
+      installWasmZeroCopyKernels();
+    }
+  }
   if (!(await tf.setBackend(backend))) throw new Error(`setBackend('${backend}') failed`);
   await tf.ready();
 }

@@ -7,6 +7,10 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll } from 'vitest';
+import { installWasmZeroCopyKernels } from '../packages/nn/src/wasm-zero-copy';
+
+// As the trainer's selectBackend: on wasm, clones and same-dtype casts share their input's buffer.
+installWasmZeroCopyKernels();
 
 beforeAll(async () => {
   const backend = process.env.SYMSEQ_BACKEND ?? 'wasm';

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { installWasmZeroCopyKernels } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { type DawnAdapter, registerDawnWebGpu } from './webgpu-backend';
 
@@ -15,7 +16,8 @@ const NATIVE: Record<string, string> = {
 /**
  * Selects the fastest backend that loads: tfjs-node-gpu → webgpu (Dawn, a hardware adapter) → tfjs-node →
  * wasm → cpu, or the one asked for.
- * Also registers every gradient (tfjs-core alone registers none in Node).
+ * Also registers every gradient (tfjs-core alone registers none in Node) and, on wasm, the zero-copy
+ * Identity and Cast kernels of `installWasmZeroCopyKernels`.
  * Returns the backend name, why others were passed over, and the Dawn adapter when it is webgpu.
  */
 export async function selectBackend(
@@ -29,7 +31,11 @@ export async function selectBackend(
     let adapter: DawnAdapter | undefined;
     try {
       if (NATIVE[name]) require(NATIVE[name]);
-      else if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+      else if (name === 'wasm') {
+        await import('@tensorflow/tfjs-backend-wasm');
+        // Clones and same-dtype casts share their input's buffer instead of copying it (bit-identical).
+        installWasmZeroCopyKernels();
+      }
       // auto takes a hardware adapter only: on a software one (Mesa llvmpipe through Dawn's OpenGL ES
       // backend) webgpu is right but slower than wasm. --backend webgpu takes either.
       else if (name === 'webgpu') adapter = await registerDawnWebGpu({ allowSoftware: choice === 'webgpu' });

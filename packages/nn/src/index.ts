@@ -34,3 +34,4 @@ export * from './optim';
 export { type HostTensor, ParamScope, ParamStore, sameShape } from './params';
 export { Rng } from './rng';
 export { readSafetensors, type SafetensorsFile, writeSafetensors } from './safetensors';
+export { installWasmZeroCopyKernels, uninstallWasmZeroCopyKernels } from './wasm-zero-copy';

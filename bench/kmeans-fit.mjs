@@ -5,10 +5,9 @@
 //
 //   node bench/kmeans-fit.mjs [--rows 50000] [--dim 768] [--k 128] [--iters 10] [--reps 1]
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
 import { kmeans, nearest } from '../packages/discretize/dist/index.js';
-import { installWasmZeroCopyKernels, l2Normalize, Rng } from '../packages/nn/dist/index.js';
+import { l2Normalize, Rng } from '../packages/nn/dist/index.js';
+import { median, positiveInt, tf, useBackend } from './student-setup.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -19,14 +18,9 @@ const { values: args } = parseArgs({
     reps: { type: 'string', default: '1' },
   },
 });
-const [rows, dim, k, iters, reps] = ['rows', 'dim', 'k', 'iters', 'reps'].map((n) => {
-  const v = Number(args[n]);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${n}: expected a positive integer, got ${args[n]}`);
-  return v;
-});
-installWasmZeroCopyKernels();
-await tf.setBackend('wasm');
-await tf.ready();
+const [rows, dim, k, iters, reps] = ['rows', 'dim', 'k', 'iters', 'reps'].map((n) => positiveInt(n, args[n]));
+// As the trainer's selectBackend: wasm with the zero-copy clone and cast kernels.
+await useBackend('wasm');
 
 // Clustered data: 4k random directions plus noise, so Lloyd has real work to do.
 const data = tf.tidy(() => {
@@ -73,7 +67,7 @@ const time = (f) => {
     out.dataSync();
     t.push((performance.now() - t0) / 1000);
   }
-  return { s: t.sort((a, b) => a - b)[Math.floor(t.length / 2)], centres: out };
+  return { s: median(t), centres: out };
 };
 const host = time(() => {
   const r = kmeans(data, k, { rng: new Rng(0), iters, distance: 'cosine', init });

@@ -103,7 +103,8 @@ function hostStep(
   cosine: boolean,
   last: boolean,
 ): { centres: tf.Tensor2D; counts: tf.Tensor1D } {
-  const a = tf.tidy(() => tf.cast(nearest(points, centres, cosine), 'int32'));
+  // argMax / argMin: int32 already.
+  const a = nearest(points, centres, cosine);
   const assign = a.dataSync() as Int32Array;
   a.dispose();
   const n = assign.length;

@@ -41,7 +41,7 @@ describe.runIf(onWasm)('installWasmZeroCopyKernels (wasm)', () => {
     installWasmZeroCopyKernels();
   });
 
-  it('gives bit-identical losses and gradients to tfjs-wasm’s copying kernels, with fewer buffers', () => {
+  it('gives bit-identical losses and gradients to tfjs-wasm’s copying kernels, and frees every buffer', () => {
     uninstallWasmZeroCopyKernels();
     const before = tf.memory().numDataBuffers;
     const copying = gradStep(3);

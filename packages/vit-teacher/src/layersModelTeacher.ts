@@ -1,5 +1,6 @@
 import { closest } from '@symseq/nn';
 import * as tf from '@tensorflow/tfjs-core';
+import { type ChainLayerLike, FoldedConvChain } from './foldedConvChain';
 import {
   assertImages,
   IDENTITY_NORMALIZATION,
@@ -19,7 +20,8 @@ interface SymbolicTensorLike {
  */
 export interface LayersModelLike {
   readonly name: string;
-  readonly layers: readonly { name: string }[];
+  /** Full tfjs-layers layers (class name, config, weights, inbound nodes) allow the folded fast path. */
+  readonly layers: readonly ({ name: string } | ChainLayerLike)[];
   getLayer(name: string): { name: string; output: SymbolicTensorLike | SymbolicTensorLike[] };
   /** Runs the model up to the named symbolic tensors (one tensor per name, in order, for a list). */
   execute(inputs: tf.Tensor, outputs: string | string[]): tf.Tensor | tf.Tensor[];
@@ -39,6 +41,13 @@ export interface LayersModelTeacherOptions {
   /** Pixel normalisation after resizing (default: none, [0, 1] pixels). */
   normalization?: PixelNormalization;
   id?: string;
+  /**
+   * Fold each `convolution → batch-norm → ReLU/ReLU6` block into one fused convolution when the model up
+   * to the requested layers is such a chain (MobileNet is), instead of running it layer by layer.
+   * Same values up to float rounding, about twice as fast on wasm. Default true; other models, or
+   * `false`, run layer by layer (`teacher.execution` says which, `teacher.foldReason` why not folded).
+   */
+  fold?: boolean;
 }
 
 /**
@@ -58,6 +67,12 @@ export class LayersModelTeacher implements Teacher {
   readonly pooledGrid: [number, number];
   /** Symbolic output names to execute: the tokens' first, the pooled layer's second when it differs. */
   private readonly outputNames: string[];
+  /** How the model runs: its convolution blocks folded into fused kernels, or layer by layer. */
+  readonly execution: 'folded' | 'layers';
+  /** Why the model runs layer by layer (`fold: false`, or what the folding could not handle). */
+  readonly foldReason?: string;
+  private readonly chain?: FoldedConvChain;
+  private readonly chainOutputs: string[];
 
   constructor(
     readonly model: LayersModelLike,
@@ -73,6 +88,16 @@ export class LayersModelTeacher implements Teacher {
     this.outputNames = [outputName(model, opts.layer, 'layer')];
     if (pooledLayer !== opts.layer) this.outputNames.push(outputName(model, pooledLayer, 'pooledLayer'));
     this.id = opts.id ?? `${model.name}/${layersId(opts.layer, pooledLayer)}@${opts.inputSize}`;
+    this.chainOutputs = pooledLayer === opts.layer ? [opts.layer] : [opts.layer, pooledLayer];
+    const compiled =
+      opts.fold === false
+        ? { reason: 'fold: false' }
+        : isChain(model.layers)
+          ? FoldedConvChain.compile(model.layers, this.chainOutputs)
+          : { reason: 'the model does not expose its layers (class, config, weights)' };
+    if ('chain' in compiled) this.chain = compiled.chain;
+    else this.foldReason = compiled.reason;
+    this.execution = this.chain ? 'folded' : 'layers';
     // The grids depend on the input size (strides, padding): measure them once on a blank image.
     const [tokenShape, pooledShape] = tf.tidy(() => {
       const [map, pooledMap] = this.featureMaps(tf.zeros([1, this.inputSize, this.inputSize, 3]));
@@ -107,15 +132,28 @@ export class LayersModelTeacher implements Teacher {
   }
 
   dispose(): void {
+    this.chain?.dispose();
     this.model.dispose();
   }
 
   /** [token map, pooled map] from one execution; the same tensor twice when one layer gives both. */
   private featureMaps(x: tf.Tensor): [tf.Tensor, tf.Tensor] {
+    if (this.chain) {
+      const maps = this.chain.execute(x as tf.Tensor4D, this.chainOutputs);
+      return [maps[0], maps[maps.length - 1]];
+    }
     const out = this.model.execute(x, this.outputNames);
     const maps = Array.isArray(out) ? out : [out];
     return [maps[0], maps[maps.length - 1]];
   }
+}
+
+function isChain(layers: LayersModelLike['layers']): layers is readonly ChainLayerLike[] {
+  return layers.every(
+    (l) =>
+      typeof (l as ChainLayerLike).getClassName === 'function' &&
+      Array.isArray((l as ChainLayerLike).weights),
+  );
 }
 
 /** `layer`, or `layer+pooled:pooledLayer` when they differ: the layer part of a teacher id (it keys feature caches). */

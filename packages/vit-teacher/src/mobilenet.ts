@@ -17,6 +17,8 @@ export interface MobilenetTeacherOptions {
    * `conv_pw_11_relu` (8×8 at 128 px, 384 channels) and pooled from `conv_pw_13_relu` (768).
    */
   pooledLayer?: string;
+  /** Fold batch-norm and ReLU6 into fused convolutions (default true; see `LayersModelTeacherOptions.fold`). */
+  fold?: boolean;
 }
 
 /** MobileNetV1 as a teacher: `conv_pw_13_relu` cells as tokens, pixels mapped to [−1, 1]. */
@@ -29,6 +31,7 @@ export function mobilenetTeacher(opts: MobilenetTeacherOptions): LayersModelTeac
     pooledLayer,
     inputSize,
     normalization: SIGNED_UNIT_NORMALIZATION,
+    fold: opts.fold,
     id: `mobilenet_v1_0.75/${layersId(layer, pooledLayer)}@${inputSize}`,
   });
 }

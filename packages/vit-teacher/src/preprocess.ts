@@ -43,7 +43,8 @@ export function assertImages(images: tf.Tensor, what: string): asserts images is
 
 /**
  * [0, 1] RGB [B, H, W, 3] → resized to `size` × `size` (bilinear, half-pixel centres like
- * torch's `align_corners=False`; skipped when already that size) → normalised.
+ * torch's `align_corners=False`; skipped when already that size) and normalised, in whichever order
+ * touches fewer pixels (the same values up to float rounding).
  */
 export function preprocessImages(
   images: tf.Tensor4D,
@@ -54,9 +55,12 @@ export function preprocessImages(
   assertImages(images, what);
   return tf.tidy(() => {
     const [, h, w] = images.shape;
-    const resized =
-      h === size && w === size ? images : tf.image.resizeBilinear(images, [size, size], false, true);
-    return normalizePixels(resized, norm);
+    if (h === size && w === size) return normalizePixels(images, norm);
+    // Bilinear weights sum to one, so the affine normalisation commutes with resizing: apply it on
+    // whichever side has fewer pixels (CIFAR's 32 px upscaled to 128 px: 16× fewer).
+    if (h * w < size * size)
+      return tf.image.resizeBilinear(normalizePixels(images, norm), [size, size], false, true);
+    return normalizePixels(tf.image.resizeBilinear(images, [size, size], false, true), norm);
   });
 }
 

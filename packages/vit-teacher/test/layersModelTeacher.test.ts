@@ -94,7 +94,13 @@ describe('LayersModelTeacher', () => {
       },
       dispose: () => model.dispose(),
     };
-    const teacher = new LayersModelTeacher(counting, { layer: 'feat', pooledLayer: 'down', inputSize: 4 });
+    // Layer by layer, to count model executions (folded, the model is not executed at all).
+    const teacher = new LayersModelTeacher(counting, {
+      layer: 'feat',
+      pooledLayer: 'down',
+      inputSize: 4,
+      fold: false,
+    });
     expect(teacher.dims).toEqual({ tokenDim: 2, pooledDim: 5, grid: [4, 4], numTokens: 16 });
     expect(teacher.pooledGrid).toEqual([2, 2]);
     expect(teacher.layers).toEqual({ tokens: 'feat', pooled: 'down' });

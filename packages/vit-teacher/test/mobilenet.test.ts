@@ -152,6 +152,41 @@ describe.skipIf(!available)('MobileNetV1 0.75 teacher on real weights and CIFAR-
     batch.dispose();
   });
 
+  it('folded and layer by layer, matches a float64 torch rebuild of the same weights at 128 px (3e-5)', () => {
+    // tools/reference/mobilenet_reference.py: 4 CIFAR-10 test images, decoded by PIL and stored as pixels.
+    const ref = JSON.parse(
+      readFileSync(fileURLToPath(new URL('./fixtures/mobilenet_reference.json', import.meta.url)), 'utf8'),
+    ) as { pixels: number[]; pooled: number[]; tokensMean: number[]; cells: number[]; tokenCells: number[] };
+    const batch = tf.tidy(() => tf.div(tf.tensor4d(ref.pixels, [4, 32, 32, 3]), 255) as tf.Tensor4D);
+    const opts = { model, inputSize: 128, layer: 'conv_pw_11_relu', pooledLayer: 'conv_pw_13_relu' };
+    const folded = mobilenetTeacher(opts);
+    const layered = mobilenetTeacher({ ...opts, fold: false });
+    expect(folded.execution).toBe('folded');
+    expect(folded.id).toBe(layered.id); // the same features: caches made either way stay valid
+    const relErr = (actual: ArrayLike<number>, expected: number[]): number => {
+      let scale = 0;
+      let err = 0;
+      expected.forEach((e, i) => {
+        scale = Math.max(scale, Math.abs(e));
+        err = Math.max(err, Math.abs(actual[i] - e));
+      });
+      return err / scale;
+    };
+    for (const teacher of [folded, layered]) {
+      const before = tf.memory().numTensors;
+      const out = teacher.forward(batch);
+      const tokens = out.tokens.arraySync();
+      const cells = tokens.flatMap((img) => ref.cells.flatMap((c) => img[c]));
+      const means = tf.tidy(() => tf.mean(out.tokens, 1).dataSync());
+      expect(relErr(out.pooled.dataSync(), ref.pooled), `${teacher.execution} pooled`).toBeLessThan(3e-5);
+      expect(relErr(means, ref.tokensMean), `${teacher.execution} token means`).toBeLessThan(3e-5);
+      expect(relErr(cells, ref.tokenCells), `${teacher.execution} token cells`).toBeLessThan(3e-5);
+      tf.dispose([out.tokens, out.pooled]);
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    batch.dispose();
+  });
+
   it('tokens from conv_pw_11_relu (8×8 at 128 px) and pooled from conv_pw_13_relu in one teacher', () => {
     const both = mobilenetTeacher({
       model,

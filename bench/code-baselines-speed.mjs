@@ -4,7 +4,10 @@
 // and mAP@R, on random features of the teacher's shape (a Gaussian mixture, so k-means has work to do).
 // Prints wall and process CPU seconds per method.
 //   nice -n 10 node bench/code-baselines-speed.mjs [--train 50000] [--test 10000] [--dim 768] [--V 128] [--R 1000]
-//     [--peer path/to/another/build/of/probe/dist/index.js]
+//     [--peer path/to/another/build/of/probe/dist/index.js] [--compare-search]
+// With --compare-search, the table is computed twice by this build, searching the code rows through
+// the codebooks' Gram matrices (search: 'codes', the default) and through the decoded embeddings
+// (search: 'embeddings'), and the two are compared: times per method and the largest row difference.
 // With --peer, the same table is computed again by that build of @symseq/probe (e.g. an earlier commit's,
 // from `git worktree add`), in the same process, and the two are compared: times, ratio, same rows.
 // Imports the BUILT packages: `npx turbo run build --filter=@symseq/probe...` first.
@@ -21,6 +24,7 @@ const { values: a } = parseArgs({
     R: { type: 'string', default: '1000' },
     lengths: { type: 'string', default: '1,2,4,8' },
     peer: { type: 'string' },
+    'compare-search': { type: 'boolean', default: false },
   },
 });
 const [nTrain, nTest, dim, V, R] = [a.train, a.test, a.dim, a.V, a.R].map(Number);
@@ -45,7 +49,7 @@ const centres = Array.from({ length: 200 }, () => Array.from({ length: dim }, ()
 const train = mixture(nTrain, rng, centres);
 const test = mixture(nTest, rng, centres);
 
-async function run(codeBaselines, name) {
+async function run(codeBaselines, name, search) {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let last = { cpu: cpu0, t: t0 };
@@ -58,6 +62,7 @@ async function run(codeBaselines, name) {
     lengths,
     codebookSize: V,
     mapR: R,
+    ...(search && { search }),
     onProgress: (msg) => {
       const cpu = process.cpuUsage(last.cpu);
       console.log(`${name}: ${msg} wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU`);
@@ -72,6 +77,20 @@ async function run(codeBaselines, name) {
   return { table, wall };
 }
 const mine = await run(codeBaselines, 'this build');
+if (a['compare-search']) {
+  const dense = await run(codeBaselines, 'this build, search: embeddings', 'embeddings');
+  let worst = 0;
+  mine.table.rows.forEach((row, i) => {
+    for (const key of ['top1', 'top5', 'mAP'])
+      worst = Math.max(worst, Math.abs(row[key] - dense.table.rows[i][key]));
+  });
+  console.log(`\n| method | search: codes s | search: embeddings s | ratio |\n|---|---:|---:|---:|`);
+  for (const m of ['residual-kmeans', 'product-quantization']) {
+    const [c, e] = [mine.table.seconds[m], dense.table.seconds[m]];
+    console.log(`| ${m} | ${c.toFixed(1)} | ${e.toFixed(1)} | ${(e / c).toFixed(2)}× |`);
+  }
+  console.log(`largest difference of a row's top-1, top-5 or mAP: ${worst.toExponential(2)} points`);
+}
 if (a.peer) {
   const { pathToFileURL } = await import('node:url');
   const { resolve } = await import('node:path');

@@ -1,7 +1,8 @@
 import { parseConfig } from '@symseq/nn';
 import type * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { ProductQuantizer, ResidualKMeans } from './code-baselines';
+import { type Codes, ProductQuantizer, ResidualKMeans } from './code-baselines';
+import { type CodeGram, codeRetrieval, productGram, residualGram } from './code-search';
 import { featureSchema, labelSchema, toFeatureTensor, toLabels } from './inputs';
 import { knnClassify } from './knn';
 import { retrievalMap } from './retrieval-map';
@@ -51,6 +52,12 @@ const baselineInputSchema = z
     methods: z
       .array(z.enum(['teacher', 'residual-kmeans', 'product-quantization']))
       .default(['teacher', 'residual-kmeans', 'product-quantization']),
+    /**
+     * How code rows are searched: `codes` through the codebooks' Gram matrices (a few table look-ups
+     * per pair, see `codeRetrieval`), `embeddings` through the decoded D-dimensional embeddings (a
+     * dense similarity pass). Same rankings up to float32 rounding of near-equal similarities.
+     */
+    search: z.enum(['codes', 'embeddings']).default('codes'),
     /** Called with a short line as each method finishes (progress for long runs). */
     onProgress: z.function().args(z.string()).returns(z.void()).optional(),
   })
@@ -121,6 +128,20 @@ export async function codeBaselines(input: BaselineInput): Promise<BaselineTable
     const knn = r.knn as KnnResult;
     rows.push({ method, length, top1: knn.top1, top5: knn.top5, mAP: r.mAP });
   };
+  /** The same row as `probe` on the decoded embeddings, searched through the codes. */
+  const probeCodes = (method: BaselineMethod, gram: CodeGram, trainCodes: Codes, testCodes: Codes) => {
+    const r = codeRetrieval(gram, testCodes, trainCodes, {
+      queryLabels: testLabels,
+      databaseLabels: trainLabels,
+      R,
+      seed: cfg.seed,
+      // Without retrieval the embedding path is knnClassify, whose ties keep the lower index.
+      ...(R === 0 && { tieOrder: Int32Array.from({ length: nTrain }, (_, i) => i) }),
+      knn: { k: cfg.k, T: cfg.T, numClasses: cfg.numClasses },
+    });
+    const knn = r.knn as KnnResult;
+    rows.push({ method, length: gram.length, top1: knn.top1, top5: knn.top5, ...(R > 0 && { mAP: r.mAP }) });
+  };
   const timed = async (method: BaselineMethod, run: () => Promise<void>) => {
     if (!cfg.methods.includes(method)) return;
     const t0 = performance.now();
@@ -138,18 +159,25 @@ export async function codeBaselines(input: BaselineInput): Promise<BaselineTable
       rows: nTrain,
     });
     const [codesTrain, codesTest] = [rkm.encode(train, nTrain), rkm.encode(test, nTest)];
-    for (const l of lengths)
-      await probe('residual-kmeans', l, rkm.decode(codesTrain, l), rkm.decode(codesTest, l));
+    for (const l of lengths) {
+      if (cfg.search === 'codes') {
+        const gram = residualGram(rkm.codebooks, rkm.codebookSize, rkm.dim, l);
+        probeCodes('residual-kmeans', gram, codesTrain, codesTest);
+      } else await probe('residual-kmeans', l, rkm.decode(codesTrain, l), rkm.decode(codesTest, l));
+    }
   });
   await timed('product-quantization', async () => {
     for (const l of lengths) {
       const pq = ProductQuantizer.fit({ ...common, codebooks: l, trainFeatures: train, rows: nTrain });
-      await probe(
-        'product-quantization',
-        l,
-        pq.decode(pq.encode(train, nTrain)),
-        pq.decode(pq.encode(test, nTest)),
-      );
+      const [codesTrain, codesTest] = [pq.encode(train, nTrain), pq.encode(test, nTest)];
+      if (cfg.search === 'codes') {
+        const gram = productGram(
+          pq.codebooks,
+          pq.slices.map(([a, b]) => b - a),
+          pq.codebookSize,
+        );
+        probeCodes('product-quantization', gram, codesTrain, codesTest);
+      } else await probe('product-quantization', l, pq.decode(codesTrain), pq.decode(codesTest));
     }
   });
   return { rows, R, seconds };

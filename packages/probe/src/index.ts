@@ -20,6 +20,13 @@ export {
   ResidualKMeans,
   type ResidualKMeansOptions,
 } from './code-baselines';
+export {
+  type CodeGram,
+  type CodeRetrievalOptions,
+  codeRetrieval,
+  productGram,
+  residualGram,
+} from './code-search';
 export { normalizedMutualInfo, purity } from './information';
 export type { FeatureInput, LabelInput, SymbolInput } from './inputs';
 export { type KnnInput, type KnnOptions, knnClassify } from './knn';

@@ -69,7 +69,7 @@ export async function retrievalMap(input: RetrievalInput): Promise<RetrievalResu
   const order = cfg.tieOrder
     ? Int32Array.from(cfg.tieOrder)
     : Int32Array.from(new Rng(cfg.seed).permutation(n));
-  checkPermutation(order, n);
+  checkPermutation(order, n, 'retrievalMap');
   // The database in tie order: tf.topk keeps the lower position among equal values (knn.ts `nearest`).
   const rankedLabels = Int32Array.from(order, (i) => databaseLabels[i]);
   const { bank, queries } = bankAndQueries(
@@ -95,16 +95,7 @@ export async function retrievalMap(input: RetrievalInput): Promise<RetrievalResu
           const k = cfg.knn.k;
           tally.add(qs + r, neighbours.subarray(at, at + k), values.subarray(at, at + k));
         }
-        const truth = queryLabels[qs + r];
-        let hits = 0;
-        let precisions = 0;
-        for (let j = 0; j < cfg.R; j++) {
-          if (rankedLabels[neighbours[at + j]] === truth) {
-            hits++;
-            precisions += hits / (j + 1);
-          }
-        }
-        if (hits > 0) sum += precisions / hits;
+        sum += averagePrecision(rankedLabels, neighbours, at, cfg.R, queryLabels[qs + r]);
       }
     }
   } finally {
@@ -120,16 +111,35 @@ export async function retrievalMap(input: RetrievalInput): Promise<RetrievalResu
   return result;
 }
 
-function checkPermutation(order: Int32Array, n: number): void {
+/**
+ * AP@R of one ranking: `neighbours[at …]` are positions into `rankedLabels`; 0 when nothing relevant
+ * is in the top R (DeepHash-pytorch's `CalcTopMap`).
+ */
+export function averagePrecision(
+  rankedLabels: Int32Array,
+  neighbours: ArrayLike<number>,
+  at: number,
+  R: number,
+  truth: number,
+): number {
+  let hits = 0;
+  let precisions = 0;
+  for (let j = 0; j < R; j++) {
+    if (rankedLabels[neighbours[at + j]] === truth) {
+      hits++;
+      precisions += hits / (j + 1);
+    }
+  }
+  return hits > 0 ? precisions / hits : 0;
+}
+
+export function checkPermutation(order: Int32Array, n: number, what: string): void {
   if (order.length !== n) {
-    throw new Error(
-      `retrievalMap: tieOrder has ${order.length} entries, expected one per database item (${n})`,
-    );
+    throw new Error(`${what}: tieOrder has ${order.length} entries, expected one per database item (${n})`);
   }
   const seen = new Uint8Array(n);
   for (const i of order) {
-    if (i < 0 || i >= n || seen[i])
-      throw new Error(`retrievalMap: tieOrder must be a permutation of 0…${n - 1}`);
+    if (i < 0 || i >= n || seen[i]) throw new Error(`${what}: tieOrder must be a permutation of 0…${n - 1}`);
     seen[i] = 1;
   }
 }

@@ -6,6 +6,7 @@ import { type CodeGram, codeRetrieval, productGram, residualGram } from './code-
 import { featureSchema, labelSchema, toFeatureTensor, toLabels } from './inputs';
 import { knnClassify } from './knn';
 import { retrievalMap } from './retrieval-map';
+import { DISTINCT_SHARE } from './search-bank';
 import type { KnnResult } from './weighted-vote';
 
 export type BaselineMethod = 'teacher' | 'residual-kmeans' | 'product-quantization';
@@ -55,9 +56,11 @@ const baselineInputSchema = z
     /**
      * How code rows are searched: `codes` through the codebooks' Gram matrices (a few table look-ups
      * per pair, see `codeRetrieval`), `embeddings` through the decoded D-dimensional embeddings (a
-     * dense similarity pass). Same rankings up to float32 rounding of near-equal similarities.
+     * similarity pass over the database's distinct rows when they are few, else dense), `auto` the
+     * first when at least half the database's codes are distinct, else the second (the faster of the
+     * two in `bench/code-search.mjs`). Same rankings up to float32 rounding of near-equal similarities.
      */
-    search: z.enum(['codes', 'embeddings']).default('codes'),
+    search: z.enum(['auto', 'codes', 'embeddings']).default('auto'),
     /** Called with a short line as each method finishes (progress for long runs). */
     onProgress: z.function().args(z.string()).returns(z.void()).optional(),
   })
@@ -128,6 +131,10 @@ export async function codeBaselines(input: BaselineInput): Promise<BaselineTable
     const knn = r.knn as KnnResult;
     rows.push({ method, length, top1: knn.top1, top5: knn.top5, mAP: r.mAP });
   };
+  /** Whether length l's rows are searched through the codes (see `search`). */
+  const viaCodes = (codes: Codes, l: number) =>
+    cfg.search === 'codes' ||
+    (cfg.search === 'auto' && distinctPrefixes(codes, l) >= DISTINCT_SHARE * codes.rows);
   /** The same row as `probe` on the decoded embeddings, searched through the codes. */
   const probeCodes = (method: BaselineMethod, gram: CodeGram, trainCodes: Codes, testCodes: Codes) => {
     const r = codeRetrieval(gram, testCodes, trainCodes, {
@@ -160,7 +167,7 @@ export async function codeBaselines(input: BaselineInput): Promise<BaselineTable
     });
     const [codesTrain, codesTest] = [rkm.encode(train, nTrain), rkm.encode(test, nTest)];
     for (const l of lengths) {
-      if (cfg.search === 'codes') {
+      if (viaCodes(codesTrain, l)) {
         const gram = residualGram(rkm.codebooks, rkm.codebookSize, rkm.dim, l);
         probeCodes('residual-kmeans', gram, codesTrain, codesTest);
       } else await probe('residual-kmeans', l, rkm.decode(codesTrain, l), rkm.decode(codesTest, l));
@@ -170,7 +177,7 @@ export async function codeBaselines(input: BaselineInput): Promise<BaselineTable
     for (const l of lengths) {
       const pq = ProductQuantizer.fit({ ...common, codebooks: l, trainFeatures: train, rows: nTrain });
       const [codesTrain, codesTest] = [pq.encode(train, nTrain), pq.encode(test, nTest)];
-      if (cfg.search === 'codes') {
+      if (viaCodes(codesTrain, l)) {
         const gram = productGram(
           pq.codebooks,
           pq.slices.map(([a, b]) => b - a),
@@ -237,4 +244,14 @@ export function formatBaselineTable(
   const teacher = table.rows.filter((r) => r.method === 'teacher');
   if (teacher.length > 0) lines.push(line(METHOD_NAMES.teacher, teacher, true));
   return lines.join('\n');
+}
+
+/** Distinct prefixes of `length` symbols among the codes. */
+function distinctPrefixes(codes: Codes, length: number): number {
+  const seen = new Set<string>();
+  for (let i = 0; i < codes.rows; i++) {
+    const at = i * codes.length;
+    seen.add(codes.data.subarray(at, at + length).join(','));
+  }
+  return seen.size;
 }

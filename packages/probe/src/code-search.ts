@@ -159,7 +159,11 @@ export function codeRetrieval(
 
 /**
  * The `depth` largest of `sims`, ordered by value (descending) then position (ascending): tf.topk's
- * order, which the embedding path uses. `scratch` (same length) is overwritten.
+ * order, which the embedding path uses. `scratch` (same length) is working space.
+ *
+ * A threshold from a strided sample of the similarities keeps the candidates to about twice `depth`
+ * in one pass (a full selection runs only when the sample guessed too high); the candidates are
+ * ordered by a numeric sort of their values, and equal values take their positions in ascending order.
  */
 export function topRanked(
   sims: Float64Array,
@@ -169,19 +173,64 @@ export function topRanked(
   outValue: Float64Array,
 ): void {
   const n = sims.length;
-  scratch.set(sims);
-  const threshold = kthLargest(scratch, depth);
-  // Everything above the threshold, then the threshold's ties by position, until depth.
-  let above = 0;
-  for (let p = 0; p < n; p++) if (sims[p] > threshold) outIndex[above++] = p;
-  let filled = above;
-  for (let p = 0; p < n && filled < depth; p++) if (sims[p] === threshold) outIndex[filled++] = p;
-  const chosen = Array.from(outIndex.subarray(0, depth));
-  chosen.sort((a, b) => sims[b] - sims[a] || a - b);
-  for (let j = 0; j < depth; j++) {
-    outIndex[j] = chosen[j];
-    outValue[j] = sims[chosen[j]];
+  let threshold = sampledThreshold(sims, depth);
+  let count = 0;
+  for (let p = 0; p < n; p++) if (sims[p] >= threshold) count++;
+  if (count < depth) {
+    scratch.set(sims);
+    threshold = kthLargest(scratch, depth);
+    count = 0;
+    for (let p = 0; p < n; p++) if (sims[p] >= threshold) count++;
   }
+  // Candidates (every value ≥ the depth-th largest is among them), in ascending position.
+  const positions = new Int32Array(count);
+  const values = new Float64Array(count);
+  let c = 0;
+  for (let p = 0; p < n; p++) {
+    if (sims[p] >= threshold) {
+      positions[c] = p;
+      values[c++] = sims[p];
+    }
+  }
+  values.sort(); // ascending: the r-th largest is values[count - 1 - r]
+  // A candidate of value v goes to the next free slot among v's run of equal values: runs are found
+  // by binary search, and `taken[start]` counts the slots used in the run starting there.
+  const taken = new Int32Array(count);
+  for (let k = 0; k < count; k++) {
+    const v = sims[positions[k]];
+    // First rank r (from the largest) with values[count - 1 - r] === v: the lowest index i with
+    // values[i] ≥ v among ascending values gives the run's last rank; its first rank is found the same way.
+    let lo = 0;
+    let hi = count - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (values[mid] > v) hi = mid - 1;
+      else lo = mid;
+    }
+    // values[lo] is the last (highest index) element equal to v: rank count - 1 - lo is its first.
+    const start = count - 1 - lo;
+    const at = start + taken[start]++;
+    if (at < depth) {
+      outIndex[at] = positions[k];
+      outValue[at] = v;
+    }
+  }
+}
+
+/**
+ * A value expected to have a little over 2·depth similarities at or above it, read off every
+ * (n / 4096)-th similarity; −∞ when the sample is too small to say.
+ */
+function sampledThreshold(sims: Float64Array, depth: number): number {
+  const n = sims.length;
+  const stride = Math.max(1, Math.floor(n / 4096));
+  const m = Math.floor(n / stride);
+  const rank = Math.ceil(((2 * depth) / n) * m) + 8;
+  if (rank >= m) return Number.NEGATIVE_INFINITY;
+  const sample = new Float64Array(m);
+  for (let i = 0; i < m; i++) sample[i] = sims[i * stride];
+  sample.sort();
+  return sample[m - 1 - rank];
 }
 
 /** The k-th largest value of `a` (1-based k); reorders `a`. Quickselect, median-of-three pivots. */

@@ -89,18 +89,24 @@ describe('codeRetrieval (search through the codebooks’ Gram matrices)', () => 
       mapR: 30,
       methods: ['residual-kmeans', 'product-quantization'] as ('residual-kmeans' | 'product-quantization')[],
     };
-    const viaCodes = await codeBaselines(input);
     const viaEmbeddings = await codeBaselines({ ...input, search: 'embeddings' });
-    expect(viaCodes.rows.length).toBe(6);
-    viaCodes.rows.forEach((row, i) => {
-      const other = viaEmbeddings.rows[i];
-      expect([row.method, row.length]).toEqual([other.method, other.length]);
-      for (const key of ['top1', 'top5', 'mAP'] as const) {
-        expect(row[key], `${row.method} ${row.length} ${key}`).toBeCloseTo(other[key] as number, 9);
-      }
-    });
+    // auto: the codes where at least half the database's codes are distinct, else the embeddings.
+    for (const search of ['codes', 'auto'] as const) {
+      const table = await codeBaselines({ ...input, search });
+      expect(table.rows.length).toBe(6);
+      table.rows.forEach((row, i) => {
+        const other = viaEmbeddings.rows[i];
+        expect([row.method, row.length]).toEqual([other.method, other.length]);
+        for (const key of ['top1', 'top5', 'mAP'] as const) {
+          expect(row[key], `${search}: ${row.method} ${row.length} ${key}`).toBeCloseTo(
+            other[key] as number,
+            9,
+          );
+        }
+      });
+    }
     // Without retrieval the k-NN keeps knnClassify's ties (lower index first).
-    const knnOnly = await codeBaselines({ ...input, mapR: 0 });
+    const knnOnly = await codeBaselines({ ...input, mapR: 0, search: 'codes' });
     const knnDense = await codeBaselines({ ...input, mapR: 0, search: 'embeddings' });
     knnOnly.rows.forEach((row, i) => {
       expect(row.top1).toBeCloseTo(knnDense.rows[i].top1, 9);

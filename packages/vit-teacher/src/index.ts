@@ -1,5 +1,11 @@
 export { type FetchBytesOptions, fetchBytes, type ProgressCallback } from './fetchBytes';
 export {
+  type ChainLayerLike,
+  FoldedConvChain,
+  type FoldedStep,
+  type LayerWeightLike,
+} from './foldedConvChain';
+export {
   type LayersModelLike,
   LayersModelTeacher,
   type LayersModelTeacherOptions,

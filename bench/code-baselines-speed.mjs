@@ -14,6 +14,7 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { gaussianMixture } from './gaussian-mixture.mjs';
 
 const { values: a } = parseArgs({
   options: {
@@ -32,22 +33,8 @@ const lengths = a.lengths.split(',').map(Number);
 await tf.setBackend('wasm');
 await tf.ready();
 const { codeBaselines } = await import('@symseq/probe');
-const { Rng } = await import('@symseq/nn');
 
-function mixture(n, rng, centres) {
-  const x = new Float32Array(n * dim);
-  const labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = rng.int(centres.length);
-    labels[i] = c % 10;
-    for (let j = 0; j < dim; j++) x[i * dim + j] = Math.max(0, centres[c][j] + 0.5 * rng.normal());
-  }
-  return { x, labels };
-}
-const rng = new Rng(0);
-const centres = Array.from({ length: 200 }, () => Array.from({ length: dim }, () => rng.normal()));
-const train = mixture(nTrain, rng, centres);
-const test = mixture(nTest, rng, centres);
+const { train, test } = gaussianMixture(nTrain, nTest, dim);
 
 async function run(codeBaselines, name, search) {
   const cpu0 = process.cpuUsage();

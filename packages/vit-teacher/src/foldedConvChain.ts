@@ -143,17 +143,9 @@ export class FoldedConvChain {
         if (step.kind === 'pad') h = tf.pad(h, [[0, 0], ...step.paddings, [0, 0]]);
         else if (step.kind === 'activation') {
           h = step.activation === 'relu' ? tf.relu(h) : step.activation === 'relu6' ? tf.relu6(h) : h;
-        } else if (step.kind === 'conv2d') {
-          h = tf.fused.conv2d({
-            x: h,
-            filter: step.filter,
-            bias: step.bias,
-            strides: step.strides,
-            pad: step.pad,
-            activation: step.activation,
-          });
         } else {
-          h = tf.fused.depthwiseConv2d({
+          const conv = step.kind === 'conv2d' ? tf.fused.conv2d : tf.fused.depthwiseConv2d;
+          h = conv({
             x: h,
             filter: step.filter,
             bias: step.bias,
